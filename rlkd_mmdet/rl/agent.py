@@ -74,6 +74,8 @@ class RLKDAgent:
         vf_coef (float): Value loss coefficient. Defaults to 0.5.
         max_grad_norm (float): Gradient clip. Defaults to 0.5.
         normalize_advantage (bool): Normalise advantages. Defaults to True.
+        normalize_reward (bool): Divide rewards by the running standard
+            deviation of batch rewards before GAE. Defaults to True.
         rollout_batches (int): Completed batches per PPO update. Defaults
             to 16.
         reward_metric (str): ``'gt_prob'``, ``'accuracy'`` or
@@ -112,6 +114,7 @@ class RLKDAgent:
                  vf_coef: float = 0.5,
                  max_grad_norm: float = 0.5,
                  normalize_advantage: bool = True,
+                 normalize_reward: bool = True,
                  rollout_batches: int = 16,
                  reward_metric: str = 'gt_prob',
                  reward_mode: str = 'next_batch',
@@ -184,6 +187,11 @@ class RLKDAgent:
         # minibatches; acting noise gets a per-rank generator instead.
         self.update_generator = torch.Generator().manual_seed(seed)
         self._act_generator: Optional[torch.Generator] = None
+
+        self.normalize_reward = normalize_reward
+        self.reward_mean = torch.zeros(())
+        self.reward_var = torch.ones(())
+        self.reward_count = 0
 
         self.buffer = RolloutBuffer()
         self.recording = False
@@ -386,6 +394,30 @@ class RLKDAgent:
                 ep.states, self._normalized(ep.actions), ep.batch_reward)
         return dict(calibration_loss=loss)
 
+    def _update_reward_scale(self, episodes: List[Episode]) -> Tensor:
+        """Track the spread of batch rewards; return their running std.
+
+        Rewards are divided by it before GAE, so the critic learns targets
+        of order one whatever the metric's scale. Advantages are normalised
+        anyway, so this changes the critic, not the direction of the policy
+        update.
+        """
+        rewards = torch.stack([ep.batch_reward.float().cpu()
+                               for ep in episodes])
+        count = rewards.numel()
+        batch_mean = rewards.mean()
+        batch_var = rewards.var(unbiased=False)
+        total = self.reward_count + count
+        delta = batch_mean - self.reward_mean
+        self.reward_mean = self.reward_mean + delta * count / total
+        self.reward_var = (self.reward_var * self.reward_count +
+                           batch_var * count + delta.pow(2) *
+                           self.reward_count * count / total) / total
+        self.reward_count = total
+        if self.reward_count < 2 or self.reward_var <= 0:
+            return torch.ones(())
+        return self.reward_var.sqrt().clamp_min(1e-8)
+
     def _normalized(self, pre_squash: Tensor) -> Tensor:
         return (torch.tanh(pre_squash) + 1) / 2
 
@@ -400,6 +432,10 @@ class RLKDAgent:
         if not episodes:
             raise RuntimeError('update() called with no stored episode')
         stats = self.assign_rewards(episodes)
+        if self.normalize_reward:
+            scale = self._update_reward_scale(episodes).to(self.device)
+            for ep in episodes:
+                ep.rewards = ep.rewards / scale
 
         gathered = RolloutBuffer(episodes)
         rollout = gathered.compute_returns_and_advantage(
@@ -443,6 +479,10 @@ class RLKDAgent:
             num_updates=self.num_updates,
             num_episodes=self.num_episodes,
             epoch=self.epoch,
+            reward_stats=dict(
+                mean=self.reward_mean,
+                var=self.reward_var,
+                count=self.reward_count),
             update_generator=self.update_generator.get_state())
         if self.calibrator is not None:
             state['calibrator'] = self.calibrator.state_dict()
@@ -466,6 +506,9 @@ class RLKDAgent:
         self.num_updates = int(state['num_updates'])
         self.num_episodes = int(state['num_episodes'])
         self.epoch = int(state['epoch'])
+        self.reward_mean = state['reward_stats']['mean'].clone()
+        self.reward_var = state['reward_stats']['var'].clone()
+        self.reward_count = int(state['reward_stats']['count'])
         self.update_generator.set_state(state['update_generator'])
         if self.calibrator is not None:
             if 'calibrator' not in state:

@@ -1,0 +1,3 @@
+from .rlkd_hook import RLKDHook
+
+__all__ = ['RLKDHook']

@@ -1,0 +1,3 @@
+from .rlkd_ld_head import RLKDLDHead
+
+__all__ = ['RLKDLDHead']

@@ -157,10 +157,10 @@ class RLKDAgent:
         torch.manual_seed(seed)
         self.policy = SquashedGaussianPolicy(state_dim, low, high, init,
                                              hidden_dims, log_std_init)
+        torch.random.set_rng_state(torch_state)
         self.calibrator = (
             RewardCalibrator(state_dim, len(low), **calibration)
             if calibration is not None else None)
-        torch.random.set_rng_state(torch_state)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=lr)
         self.tracker = (
             UncertaintyTracker(**exploration)
@@ -486,8 +486,6 @@ class RLKDAgent:
             update_generator=self.update_generator.get_state())
         if self.calibrator is not None:
             state['calibrator'] = self.calibrator.state_dict()
-            state['calibrator_optimizer'] = \
-                self.calibrator.optimizer.state_dict()
             state['calibrator_memory'] = self.calibrator.memory_state()
         if self.tracker is not None:
             state['tracker'] = self.tracker.state_dict()
@@ -517,8 +515,6 @@ class RLKDAgent:
                     'calibration, but this agent uses it; build the agent '
                     'with calibration=None to load it')
             self.calibrator.load_state_dict(state['calibrator'])
-            self.calibrator.optimizer.load_state_dict(
-                state['calibrator_optimizer'])
             self.calibrator.load_memory_state(state['calibrator_memory'],
                                               device)
         if self.tracker is not None and 'tracker' in state:

@@ -7,6 +7,7 @@ from rlkd_mmdet.utils import register_checkpoint_safe_globals
 from .dense_heads import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .roi_heads import *  # noqa: F401,F403
 from .temperature import *  # noqa: F401,F403
 
 register_checkpoint_safe_globals()

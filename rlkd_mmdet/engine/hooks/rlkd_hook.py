@@ -1,8 +1,8 @@
 """Hook that owns the RLKD agent and runs its schedule."""
-from typing import Dict, Optional, Sequence
-
 import json
+import logging
 import os.path as osp
+from typing import Dict, Optional
 
 import torch
 from mmengine.dist import is_main_process
@@ -229,7 +229,7 @@ class RLKDHook(Hook):
         if state is None:
             print_log(
                 'the loaded checkpoint holds no RLKD agent; the agent '
-                'starts untrained', logger='current', level='WARNING')
+                'starts untrained', logger='current', level=logging.WARNING)
             return
         if self.agent is not None:
             self.agent.load_state_dict(state)

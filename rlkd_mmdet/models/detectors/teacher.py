@@ -1,9 +1,11 @@
 """Build and freeze a teacher detector from a config and a checkpoint."""
+import logging
 import os.path as osp
 from pathlib import Path
 from typing import Optional, Union
 
 from mmengine.config import Config, ConfigDict
+from mmengine.hub import get_config
 from mmengine.logging import print_log
 from mmengine.runner import load_checkpoint
 from mmdet.registry import MODELS
@@ -21,7 +23,8 @@ def resolve_teacher_config(teacher_config: Union[str, Path, dict]) -> Config:
         return Config(dict(teacher_config))
     name = str(teacher_config)
     if '::' in name:
-        return Config.fromfile(name)
+        # mmengine resolves 'mmdet::x.py' inside the installed package.
+        return get_config(name)
     tried = [osp.abspath(name)]
     if osp.isfile(name):
         return Config.fromfile(name)
@@ -56,7 +59,7 @@ def build_frozen_teacher(teacher_config: Union[str, Path, dict],
         print_log(
             'teacher_ckpt is None: the teacher keeps its initial weights, '
             'which is only useful for tests', logger='current',
-            level='WARNING')
+            level=logging.WARNING)
     for param in teacher.parameters():
         param.requires_grad = False
     teacher.eval()

@@ -1,0 +1,3 @@
+from .rlkd_standard_roi_head import RLKDStandardRoIHead, SampledRoIs
+
+__all__ = ['RLKDStandardRoIHead', 'SampledRoIs']

@@ -47,7 +47,7 @@ def test_sigmoid_mode_is_binary_kl():
 def test_identical_logits_give_zero_loss():
     logits = torch.randn(6, 9)
     loss = InstanceKDLoss()(logits, logits.clone(), torch.rand(6) * 9 + 1)
-    assert loss.abs() < 1e-7
+    assert loss.abs() < 1e-5
 
 
 def test_temperature_shape_is_checked():

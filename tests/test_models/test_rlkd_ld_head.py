@@ -15,6 +15,7 @@ HEAD = dict(
     in_channels=16,
     stacked_convs=1,
     feat_channels=16,
+    norm_cfg=dict(type='GN', num_groups=8, requires_grad=True),
     anchor_generator=dict(
         type='AnchorGenerator',
         ratios=[1.0],

@@ -139,3 +139,32 @@ def test_missing_teacher_config_names_paths(teacher_ckpt):
 def test_missing_teacher_checkpoint(tmp_path):
     with pytest.raises(FileNotFoundError, match='teacher checkpoint'):
         _build(str(tmp_path / 'missing.pth'))
+
+
+def test_same_batch_reevaluation(teacher_ckpt):
+    model = _build(teacher_ckpt)
+    agent = RLKDAgent(reward_mode='same_batch')
+    agent.recording = True
+    model.temperature_source.bind_agent(agent)
+    model.temperature_source.agent_acting = True
+    model.keep_last_batch = True
+    model.train()
+    inputs, samples = _batch()
+    losses = model.loss(inputs, samples)
+    num_instances = len(agent._pending['states'])
+    before = agent._pending['metric']
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.grad is not None:
+                param -= 0.5 * param.grad
+
+    norm = model.backbone.bn1
+    running_mean = norm.running_mean.clone()
+    after = model.evaluate_instances()
+    assert torch.equal(norm.running_mean, running_mean)
+    assert len(after) == num_instances
+    agent.complete_pending(after)
+    reward = agent.buffer.episodes[0].batch_reward
+    assert torch.isclose(reward, after.student_gt_prob.mean() - before)
+    assert reward != 0

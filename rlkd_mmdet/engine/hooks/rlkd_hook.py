@@ -101,9 +101,17 @@ class RLKDHook(Hook):
     def before_run(self, runner) -> None:
         """Build the agent next to the model and bind it."""
         source = self._source(runner)
-        device = next(self._model(runner).parameters()).device
+        model = self._model(runner)
+        device = next(model.parameters()).device
         self.agent = RLKDAgent(**self.agent_cfg).to(device)
         source.bind_agent(self.agent)
+        if self.agent.reward_mode == 'same_batch':
+            if not hasattr(model, 'evaluate_instances'):
+                raise TypeError(
+                    f"reward_mode='same_batch' needs a model with "
+                    f'evaluate_instances(), which {type(model).__name__} '
+                    "lacks; use reward_mode='next_batch'")
+            model.keep_last_batch = True
         print_log(
             f'RLKD agent built: temperature in '
             f'{self.agent_cfg.get("temperature_range", (1.0, 10.0))}, '
@@ -174,6 +182,9 @@ class RLKDHook(Hook):
                 message_hub.update_scalar('train/rlkd/T_max', float(t.max()))
                 message_hub.update_scalar('train/rlkd/num_instances',
                                           float(t.numel()))
+
+        if self.agent.reward_mode == 'same_batch' and self.agent.has_pending:
+            self.agent.complete_pending(self._model(runner).evaluate_instances())
 
         if self.agent.recording and self.agent.ready_to_update:
             stats = self.agent.update()

@@ -1,14 +1,17 @@
 """Single-stage distiller (mmdet LD pipeline) with per-location temperatures."""
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterator, Optional, Tuple, Union
 
 import torch
 from mmdet.models.detectors import SingleStageDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from torch import Tensor
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
+from rlkd_mmdet.rl import InstanceStates
 from ..temperature import BaseTemperatureSource
 from .teacher import build_frozen_teacher
 
@@ -18,6 +21,28 @@ def _image_ids(batch_data_samples: SampleList) -> Optional[Tensor]:
     if any(i is None for i in ids):
         return None
     return torch.tensor([int(i) for i in ids])
+
+
+class _InstanceRecorder(BaseTemperatureSource):
+    """Temperature source that keeps the instances it is asked about."""
+
+    def forward(self, instances, image_index, image_ids=None):
+        self.instances = instances
+        return instances.states.new_ones(len(instances)), None
+
+
+@contextmanager
+def _frozen_norm_statistics(module: nn.Module) -> Iterator[None]:
+    """Keep BatchNorm running statistics unchanged inside the block."""
+    norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.momentum = 0.0
+    try:
+        yield
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
 
 
 @MODELS.register_module()
@@ -84,6 +109,9 @@ class RLKDSingleStageDetector(SingleStageDetector):
             temperature_source)
         self.exploration_mix = exploration_mix
         self.exploration_active = False
+        # Set by RLKDHook when rewards re-evaluate the same batch.
+        self.keep_last_batch = False
+        self._last_batch: Optional[Tuple[Tensor, SampleList]] = None
 
     def train(self, mode: bool = True) -> 'RLKDSingleStageDetector':
         """Set the student's mode; the teacher always stays in eval mode."""
@@ -101,12 +129,42 @@ class RLKDSingleStageDetector(SingleStageDetector):
                                                       batch_data_samples,
                                                       image_ids)
 
+        if self.keep_last_batch:
+            self._last_batch = (batch_inputs.detach(), batch_data_samples)
+
         x = self.extract_feat(batch_inputs)
         with torch.no_grad():
             teacher_x = self.teacher.extract_feat(batch_inputs)
             out_teacher = self.teacher.bbox_head(teacher_x)
         return self.bbox_head.loss(x, out_teacher, batch_data_samples,
                                    self.temperature_source, image_ids)
+
+    @torch.no_grad()
+    def evaluate_instances(self) -> InstanceStates:
+        """Re-evaluate the KD instances of the last training batch.
+
+        Used for ``reward_mode='same_batch'``: after the optimizer step, the
+        student sees the same (possibly mixed) images again, and the states
+        of the same positive locations are returned. BatchNorm running
+        statistics are left untouched. Costs one student and one teacher
+        forward pass.
+        """
+        if self._last_batch is None:
+            raise RuntimeError(
+                'no training batch is kept; RLKDHook sets keep_last_batch '
+                "when the agent uses reward_mode='same_batch'")
+        batch_inputs, batch_data_samples = self._last_batch
+        recorder = _InstanceRecorder()
+        with _frozen_norm_statistics(self):
+            x = self.extract_feat(batch_inputs)
+            out_teacher = self.teacher.bbox_head(
+                self.teacher.extract_feat(batch_inputs))
+            self.bbox_head.loss(x, out_teacher, batch_data_samples, recorder)
+        self._last_batch = None
+        return getattr(recorder, 'instances',
+                       InstanceStates(batch_inputs.new_zeros(0, 3),
+                                      batch_inputs.new_zeros(0),
+                                      batch_inputs.new_zeros(0)))
 
     def _mix_uncertain_images(self, batch_inputs: Tensor,
                               batch_data_samples: SampleList,

@@ -18,6 +18,18 @@ from typing import Dict, List
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 
+RUN_CONFIGS = dict(
+    teacher='gfl_teacher_digits.py',
+    student='gfl_student_digits.py',
+    ld='ld_student_digits.py',
+    ld_rlkd='ld_rlkd_student_digits.py')
+# RLKD ablations: the ld_rlkd config with one component switched off.
+ABLATIONS = dict(
+    ld_rlkd_no_calibration='ld_rlkd_student_digits_no-calibration.py',
+    ld_rlkd_no_exploration='ld_rlkd_student_digits_no-exploration.py',
+    ld_rlkd_no_uncertainty='ld_rlkd_student_digits_no-uncertainty.py')
+DEFAULT_RUNS = ['teacher', 'student', 'ld', 'ld_rlkd']
+
 # (teacher epochs, student epochs, train images, val images)
 SCHEDULES = dict(full=(16, 10, 800, 300), quick=(2, 1, 160, 48))
 
@@ -38,9 +50,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--runs',
         nargs='+',
-        default=['teacher', 'student', 'ld', 'ld_rlkd'],
-        choices=['teacher', 'student', 'ld', 'ld_rlkd'],
-        help='runs to train; a student run needs the teacher checkpoint')
+        default=None,
+        choices=list(RUN_CONFIGS) + list(ABLATIONS),
+        help='runs to train (default: teacher student ld ld_rlkd); a '
+        'distilled run needs the teacher checkpoint')
+    parser.add_argument(
+        '--ablations',
+        action='store_true',
+        help='also train LD + RLKD without reward calibration, without '
+        'efficient exploration and without the uncertainty feature')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     return parser.parse_args()
 
@@ -179,20 +197,24 @@ def main() -> None:
         ]
 
     runs = dict(
-        teacher=('gfl_teacher_digits.py', teacher_epochs, []),
-        student=('gfl_student_digits.py', student_epochs, []),
-        ld=('ld_student_digits.py', student_epochs, kd_options),
-        ld_rlkd=('ld_rlkd_student_digits.py', student_epochs,
+        teacher=(RUN_CONFIGS['teacher'], teacher_epochs, []),
+        student=(RUN_CONFIGS['student'], student_epochs, []),
+        ld=(RUN_CONFIGS['ld'], student_epochs, kd_options),
+        ld_rlkd=(RUN_CONFIGS['ld_rlkd'], student_epochs,
                  kd_options + rlkd_options))
+    for name, config in ABLATIONS.items():
+        runs[name] = (config, student_epochs, kd_options + rlkd_options)
+    selected = args.runs or DEFAULT_RUNS + (list(ABLATIONS)
+                                            if args.ablations else [])
 
     results_path = osp.join(work_dir, 'results.json')
     results = {}
     if osp.isfile(results_path):
         with open(results_path) as f:
             results = json.load(f)
-    for name in args.runs:
+    for name in selected:
         config, epochs, extra = runs[name]
-        if name != 'teacher' and 'ld' in name and not osp.isfile(teacher_ckpt):
+        if name.startswith('ld') and not osp.isfile(teacher_ckpt):
             raise FileNotFoundError(
                 f'teacher checkpoint {teacher_ckpt} is missing; run the '
                 "'teacher' run first (it is in the default --runs)")
@@ -213,10 +235,10 @@ def main() -> None:
         plot_temperatures(history, osp.join(work_dir, 'temperature.png'))
 
     print(f'\n[demo] results ({schedule} schedule), also in {results_path}')
-    print(f'{"run":<10}{"bbox_mAP":>10}{"mAP_50":>10}{"s/iter":>10}'
+    print(f'{"run":<24}{"bbox_mAP":>10}{"mAP_50":>10}{"s/iter":>10}'
           f'{"train s":>10}')
     for name, r in results.items():
-        print(f'{name:<10}{r["bbox_mAP"]:>10.3f}{r["bbox_mAP_50"]:>10.3f}'
+        print(f'{name:<24}{r["bbox_mAP"]:>10.3f}{r["bbox_mAP_50"]:>10.3f}'
               f'{r["iter_time"]:>10.4f}{r["train_seconds"]:>10.1f}')
     if osp.isfile(osp.join(work_dir, 'temperature.png')):
         print(f'[demo] temperature plot: '

@@ -1,0 +1,18 @@
+# Ablation of ld_rlkd_student_digits.py. Without the student-uncertainty feature: the state is [p_teacher,
+# p_student].
+_base_ = ['./ld_rlkd_student_digits.py']
+
+custom_hooks = [
+    dict(
+        type='RLKDHook',
+        agent=dict(
+            temperature_range=(1.0, 20.0),
+            initial_temperature=10.0,
+            rollout_batches=8,
+            batch_size=256,
+            use_uncertainty=False),
+        warmup_epochs=1,
+        train_interval=1,
+        train_epochs=1,
+        exploration_phases=2)
+]

@@ -109,8 +109,8 @@ def main() -> None:
     for model in variants.values():
         model.train()
 
-    # Phases in the proportions of the paper's CIFAR-100 schedule: the agent
-    # trains in 1 epoch of every 20 and acts in all others after warm-up.
+    # Phases in the proportions of the RLKD paper's CIFAR-100 schedule
+    # (arXiv 2407.00115), where the agent trains in 1 epoch of every 20.
     phases = ['warmup'] * max(1, steps // 20) + ['acting'] * (
         steps - 2 * max(1, steps // 20)) + ['training'] * max(1, steps // 20)
     times: Dict[str, List[float]] = {'fixed': [], 'rlkd': []}

@@ -95,7 +95,7 @@ def last_scalars(work_dir: str) -> Dict[str, float]:
     if not metrics:
         # CocoMetric returns no metrics when the model detects nothing above
         # test_cfg.score_thr; that is an mAP of 0.
-        print(f'[demo] WARNING: {path} holds no COCO metrics (no detection '
+        print(f'[demo] WARNING: {path} contains no COCO metrics (no detection '
               'above the score threshold); counting mAP as 0', flush=True)
         metrics = {'coco/bbox_mAP': 0.0, 'coco/bbox_mAP_50': 0.0}
     # The first logged window includes start-up costs.
@@ -128,7 +128,7 @@ def plot_temperatures(history_path: str, out_path: str) -> None:
         data = json.load(f)
     history = data['history']
     if not history:
-        raise RuntimeError(f'{history_path} holds no temperatures')
+        raise RuntimeError(f'{history_path} contains no temperatures')
     counts = np.array([h['counts'] for h in history], dtype=float).T
     counts /= counts.sum(axis=0, keepdims=True).clip(min=1)
     iters = [h['iter'] for h in history]
@@ -170,7 +170,10 @@ def main() -> None:
     ]
 
     def schedule_options(epochs: int) -> List[str]:
-        milestones = [max(1, int(epochs * 2 / 3)), max(1, int(epochs * 11 / 12))]
+        milestones = [
+            max(1, int(epochs * 2 / 3)),
+            max(1, int(epochs * 11 / 12))
+        ]
         return [
             f'train_cfg.max_epochs={epochs}',
             f'train_cfg.val_interval={epochs}',

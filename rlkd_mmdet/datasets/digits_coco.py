@@ -1,7 +1,7 @@
 """Build a small COCO-format detection dataset from real handwritten digits.
 
 The digits are the UCI handwritten digits (1,797 grey 8x8 images) that
-scikit-learn ships, so the dataset is built offline. Each canvas holds 0-4
+scikit-learn ships, so the dataset is built offline. Each canvas contains 0-4
 digits of several sizes on a noisy background with clutter (strokes, blobs
 and fragments of other digits that are not labelled). Train and val canvases
 use disjoint halves of the source digits.

@@ -511,7 +511,7 @@ class RLKDAgent:
         if self.calibrator is not None:
             if 'calibrator' not in state:
                 raise KeyError(
-                    'the checkpoint holds an agent without reward '
+                    'the checkpoint contains an agent without reward '
                     'calibration, but this agent uses it; build the agent '
                     'with calibration=None to load it')
             self.calibrator.load_state_dict(state['calibrator'])

@@ -145,7 +145,8 @@ class UncertaintyTracker:
         pick = torch.randint(
             hard.numel(), (easy.numel(), ), generator=generator)
         low, high = self.lam_range
-        lam = low + (high - low) * torch.rand(easy.numel(), generator=generator)
+        uniform = torch.rand(easy.numel(), generator=generator)
+        lam = low + (high - low) * uniform
         return easy, hard[pick], lam
 
     def state_dict(self) -> dict:

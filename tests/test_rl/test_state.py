@@ -1,6 +1,7 @@
 import torch
 
-from rlkd_mmdet.rl import build_instance_states, normalized_entropy, top2_margin
+from rlkd_mmdet.rl import (build_instance_states, normalized_entropy,
+                           top2_margin)
 
 
 def test_top2_margin_uses_second_largest():

@@ -184,7 +184,8 @@ class RLKDHook(Hook):
                                           float(t.numel()))
 
         if self.agent.reward_mode == 'same_batch' and self.agent.has_pending:
-            self.agent.complete_pending(self._model(runner).evaluate_instances())
+            model = self._model(runner)
+            self.agent.complete_pending(model.evaluate_instances())
 
         if self.agent.recording and self.agent.ready_to_update:
             stats = self.agent.update()
@@ -239,7 +240,7 @@ class RLKDHook(Hook):
         state = checkpoint.get('rlkd_agent')
         if state is None:
             print_log(
-                'the loaded checkpoint holds no RLKD agent; the agent '
+                'the loaded checkpoint contains no RLKD agent; the agent '
                 'starts untrained', logger='current', level=logging.WARNING)
             return
         if self.agent is not None:

@@ -1,4 +1,4 @@
-"""Single-stage distiller (mmdet LD pipeline) with per-location temperatures."""
+"""Single-stage LD distiller with one temperature per positive location."""
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional, Tuple, Union

@@ -4,7 +4,9 @@ Importing this package registers the CIFAR backbones, the head, the
 classifier and the data preprocessor into ``mmdet.registry.MODELS``, the
 datasets into ``DATASETS``, the transforms into ``TRANSFORMS`` and the
 accuracy metric into ``METRICS``. The classifier pools feature maps with
-mmdet's own ``GlobalAveragePooling`` neck (``mmdet.models.reid``).
+mmdet's own ``GlobalAveragePooling`` neck (``mmdet.models.reid``). The
+distiller ``RLKDClassifierDistiller`` and the ``InstanceDKDLoss`` are
+registered into ``MODELS`` too.
 """
 from .backbones import (BaseCifarBackbone, CifarBottleneckResNet,
                         CifarMobileNetV2, CifarResNet, CifarResNetX4,
@@ -13,6 +15,8 @@ from .backbones import (BaseCifarBackbone, CifarBottleneckResNet,
 from .classifier import ImageClassifier
 from .data_preprocessor import ClsDataPreprocessor
 from .datasets import CIFAR100Dataset, DigitsClsDataset, ImageFolderDataset
+from .distiller import RLKDClassifierDistiller
+from .dkd_loss import InstanceDKDLoss, instance_dkd_loss
 from .heads import LinearClsHead
 from .metrics import ClsAccuracy
 from .structures import ClsDataSample, format_label
@@ -24,5 +28,6 @@ __all__ = [
     'CifarVGG', 'CifarWRN', 'ImageClassifier', 'ClsDataPreprocessor',
     'CIFAR100Dataset', 'DigitsClsDataset', 'ImageFolderDataset',
     'LinearClsHead', 'ClsAccuracy', 'ClsDataSample',
-    'format_label', 'ClsRandomCrop', 'ClsRandomFlip', 'PackClsInputs'
+    'format_label', 'ClsRandomCrop', 'ClsRandomFlip', 'PackClsInputs',
+    'InstanceDKDLoss', 'instance_dkd_loss', 'RLKDClassifierDistiller'
 ]

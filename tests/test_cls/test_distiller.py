@@ -225,9 +225,11 @@ def test_bound_agent_temperatures_in_bounds(teacher_ckpt):
 
 def _agent_with_ranked_ids(num: int = 10) -> RLKDAgent:
     agent = RLKDAgent()
-    agent.tracker = UncertaintyTracker(momentum=0.0)
+    # The first update sets the estimates. With momentum 0.999 the updates
+    # of later training steps cannot reorder them.
+    agent.tracker = UncertaintyTracker(momentum=0.999)
     ids = torch.arange(num)
-    # Id 0 is the most uncertain; id 1 falls in the 10-20 % band and id 8
+    # Id 0 is the most uncertain. Id 1 falls in the 10-20 % band and id 8
     # in the 80-90 % band.
     agent.tracker.update(ids, 1.0 - ids.float() / num)
     return agent
@@ -309,14 +311,21 @@ def test_dkd_loss_key_and_warmup_from_message_hub(teacher_ckpt):
         teacher_ckpt,
         kd_loss=dict(type='InstanceDKDLoss', beta=2.0, warmup_epochs=20))
     model.train()
-    inputs, samples, labels = make_batch()
-    hub = MessageHub.get_instance('test_distiller_dkd_warmup')
-    hub.update_info('epoch', 9)
-    losses = model(inputs, samples, mode='loss')
+    inputs, samples, _ = make_batch()
+    # The distiller reads the epoch that mmengine's RuntimeInfoHook stores.
+    hub = MessageHub.get_current_instance()
+    saved_epoch = hub.get_info('epoch')
+    try:
+        hub.update_info('epoch', 9)
+        losses = model(inputs, samples, mode='loss')
+        model.kd_loss.warmup_epochs = 0
+        full = model(inputs, samples, mode='loss')['loss_dkd']
+    finally:
+        if saved_epoch is None:
+            hub.runtime_info.pop('epoch', None)
+        else:
+            hub.update_info('epoch', saved_epoch)
     assert set(losses) == {'loss_ce', 'loss_dkd'}
-
-    model.kd_loss.warmup_epochs = 0
-    full = model(inputs, samples, mode='loss')['loss_dkd']
     # Epoch 9 (0-based) of a 20-epoch warm-up: half of the loss.
     assert losses['loss_dkd'].item() == pytest.approx(
         0.5 * full.item(), rel=1e-5)
@@ -398,3 +407,38 @@ def test_evaluate_instances_repeats_the_last_mix(teacher_ckpt):
     plain = model.evaluate_instances(data_batch).states
     differs = (mixed - plain).abs().sum(dim=1) > 1e-6
     assert differs.nonzero().flatten().tolist() == [8]
+
+
+def test_evaluate_instances_uses_kept_batch(teacher_ckpt):
+    model = build(
+        teacher_ckpt, temperature_source=dict(type='RLKDTemperature'))
+    model.temperature_source.bind_agent(_agent_with_ranked_ids())
+    model.keep_last_batch = True
+    model.exploration_active = True
+    model.train()
+    inputs, samples, _ = make_batch(num=10)
+    optimizer = torch.optim.SGD(model.student.parameters(), lr=0.1)
+    losses = model(inputs, samples, mode='loss')
+    optimizer.zero_grad()
+    sum(losses.values()).backward()
+    optimizer.step()
+    kept_inputs, kept_targets = model._last_batch
+    _, easy, hard, lam = model._last_mix
+    # The kept images are the blended ones that the step trained on.
+    assert torch.allclose(kept_inputs[8],
+                          lam[0] * inputs[8] + (1 - lam[0]) * inputs[1])
+    before = copy.deepcopy(model.student.state_dict())
+
+    states = model.evaluate_instances()
+
+    for name, value in model.student.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    with torch.no_grad():
+        student = model.student.get_logits(kept_inputs).softmax(dim=1)
+    labels = kept_targets.argmax(dim=1)
+    assert torch.allclose(states.student_gt_prob,
+                          student[torch.arange(10), labels], atol=1e-6)
+    # The kept batch is used once.
+    assert model._last_batch is None
+    with pytest.raises(RuntimeError, match='no training batch is kept'):
+        model.evaluate_instances()

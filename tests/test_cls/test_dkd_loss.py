@@ -11,7 +11,7 @@ def reference_dkd(student, teacher, labels, temperature, alpha, beta):
     """DKD written out from its definition, in float64, one row at a time.
 
     TCKD is the KL divergence between the binary distributions [p_gt,
-    1 - p_gt]; NCKD the KL divergence between the distributions over the
+    1 - p_gt]. NCKD is the KL divergence between the distributions over the
     non-target classes, renormalised. The loss of a row is T^2 * (alpha *
     TCKD + beta * NCKD); the batch loss is their mean.
     """
@@ -108,7 +108,8 @@ def test_one_hot_teacher_finite_with_gradients():
 
 
 def test_student_saturated_on_gt_stays_finite():
-    # p_gt of the student rounds to 1 in float32; 1 - p_gt must not be 0.
+    # p_gt of the student rounds to 1 in float32, but 1 - p_gt must not
+    # become 0.
     student = torch.tensor([[100.0, 0.0, 0.0]], requires_grad=True)
     teacher = torch.tensor([[2.0, 1.0, 0.0]])
     loss = InstanceDKDLoss(warmup_epochs=0)(student, teacher,

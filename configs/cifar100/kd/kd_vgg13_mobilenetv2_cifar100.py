@@ -1,0 +1,20 @@
+# Vanilla KD: VGG-13 teacher, MobileNetV2 student, CE 0.1 + KD 0.9, T=4. Train
+# the teacher first with ../teachers/vgg13_cifar100.py.
+# Published top-1 (%) of VGG-13 -> MobileNetV2 on CIFAR-100, the target to
+# reproduce:
+#   teacher 74.64, student alone 64.60, vanilla KD 67.37, from the CRD README,
+#     github.com/HobbitLong/RepDistiller, benchmark tables.
+#   KD + RLKD: not found, because the result tables of RLKD (arXiv 2407.00115)
+#     could not be opened.
+_base_ = ['../_base_/kd.py']
+
+model = dict(
+    teacher_config='{{fileDirname}}/../teachers/vgg13_cifar100.py',
+    teacher_ckpt='work_dirs/vgg13_cifar100/epoch_240.pth',
+    student=dict(
+        backbone=dict(type='CifarMobileNetV2'),
+        head=dict(in_channels=1280)))
+
+# The CRD and DKD benchmarks train the ShuffleNet and MobileNet students with
+# lr 0.01 (mdistiller configs/cifar100/dkd/*.yaml).
+optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -1,0 +1,15 @@
+# Vanilla KD: VGG-13 teacher, VGG-8 student, CE 0.1 + KD 0.9, T=4. Train the
+# teacher first with ../teachers/vgg13_cifar100.py.
+# Published top-1 (%) of VGG-13 -> VGG-8 on CIFAR-100, the target to reproduce:
+#   teacher 74.64, student alone 70.36, vanilla KD 72.98, from the CRD README,
+#     github.com/HobbitLong/RepDistiller, benchmark tables.
+#   KD + RLKD: not found, because the result tables of RLKD (arXiv 2407.00115)
+#     could not be opened.
+_base_ = ['../_base_/kd.py']
+
+model = dict(
+    teacher_config='{{fileDirname}}/../teachers/vgg13_cifar100.py',
+    teacher_ckpt='work_dirs/vgg13_cifar100/epoch_240.pth',
+    student=dict(
+        backbone=dict(type='CifarVGG', depth=8),
+        head=dict(in_channels=512)))

@@ -1,0 +1,16 @@
+# Vanilla KD: WRN-40-2 teacher, WRN-16-2 student, CE 0.1 + KD 0.9, T=4. Train
+# the teacher first with ../teachers/wrn-40-2_cifar100.py.
+# Published top-1 (%) of WRN-40-2 -> WRN-16-2 on CIFAR-100, the target to
+# reproduce:
+#   teacher 75.61, student alone 73.26, vanilla KD 74.92, from the CRD README,
+#     github.com/HobbitLong/RepDistiller, benchmark tables.
+#   KD + RLKD: not found, because the result tables of RLKD (arXiv 2407.00115)
+#     could not be opened.
+_base_ = ['../_base_/kd.py']
+
+model = dict(
+    teacher_config='{{fileDirname}}/../teachers/wrn-40-2_cifar100.py',
+    teacher_ckpt='work_dirs/wrn-40-2_cifar100/epoch_240.pth',
+    student=dict(
+        backbone=dict(type='CifarWRN', depth=16, widen_factor=2),
+        head=dict(in_channels=128)))

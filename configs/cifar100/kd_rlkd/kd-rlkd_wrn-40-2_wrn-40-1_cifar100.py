@@ -1,0 +1,15 @@
+# KD + RLKD: the vanilla KD of ../kd/kd_wrn-40-2_wrn-40-1_cifar100.py with
+# temperatures chosen per image by the RLKD agent.
+# Published top-1 (%) of WRN-40-2 -> WRN-40-1 on CIFAR-100, the target to
+# reproduce:
+#   teacher 75.61, student alone 71.98, vanilla KD 73.54, from the CRD README,
+#     github.com/HobbitLong/RepDistiller, benchmark tables.
+#   KD + RLKD: not found, because the result tables of RLKD (arXiv 2407.00115)
+#     could not be opened.
+_base_ = [
+    '../kd/kd_wrn-40-2_wrn-40-1_cifar100.py', '../_base_/rlkd_hook.py'
+]
+
+model = dict(
+    temperature_source=dict(
+        _delete_=True, type='RLKDTemperature', warmup_temperature=4.0))

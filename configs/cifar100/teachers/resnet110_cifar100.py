@@ -1,0 +1,8 @@
+# Train the ResNet-110 teacher on CIFAR-100 with cross-entropy only.
+# Published top-1 to reproduce: 74.31 %, from the CRD README,
+# github.com/HobbitLong/RepDistiller, benchmark tables.
+_base_ = ['../_base_/vanilla.py']
+
+model = dict(
+    backbone=dict(type='CifarResNet', depth=110),
+    head=dict(in_channels=64))

@@ -1,67 +1,133 @@
-"""Measure the training-step cost of RLKD against fixed-temperature LD.
+"""Measure the step time and memory of each KD temperature source.
 
-Builds the demo's LD student (fixed T=10) and LD + RLKD student from their
-configs, feeds both the same real batches of the digits dataset, and times
-their training steps interleaved in one process, so both see the same
-machine load. The RLKD student runs the hook's schedule in its three phases:
+The two tasks are the digits demo detector (GFL student distilled with LD)
+and a CIFAR-size classifier (32x32 digits, CIFAR ResNet-14 teacher and
+ResNet-8 student from ``configs/digits_cls``). For each task the script
+builds one model per temperature source: ``fixed`` (fixed-T KD), ``ctkd``,
+``ls``, ``rlkd`` and ``rlkd_kd_weight`` (RLKD whose agent also picks each
+instance's KD weight).
+
+Step time: all variants of a task are built in one process and get the same
+real batches; their training steps are interleaved (the order rotates every
+step), so every variant sees the same machine load. The schedule holds the
+RLKD hook's three phases in the proportions of the RLKD paper's schedule
+(warm-up and agent training each 1/20 of the steps, at least 1 and 2 steps):
 warm-up (fixed temperature), acting only, and agent training (acting,
-recording and a PPO update every ``rollout_batches`` batches). The time
-spent in the agent's act and update calls is measured separately.
+recording and a PPO update whenever ``rollout_batches`` episodes are ready).
+Teachers are random: a trained one costs the same.
+
+Peak memory: with CUDA, the growth of ``torch.cuda.max_memory_allocated``
+over the training steps. On the CPU, the growth of the peak resident set
+size (``VmHWM``, reset through ``/proc/self/clear_refs`` after the model is
+built) over the resident size before training. Each (task, source) pair is
+measured in its own forked process before the timing starts, so one
+variant's allocations cannot hide another's.
+
+Writes ``<work-dir>/overhead.json``: ``{task: {source: {"step_time_ratio",
+"peak_mem_ratio", ...}}}``, ratios relative to ``fixed``, and the device,
+thread count and schedule to ``overhead_meta.json``, and prints a table.
 """
 import argparse
 import json
+import multiprocessing
 import os
 import os.path as osp
+import resource
 import statistics
 import sys
 import time
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SOURCES = ('fixed', 'ctkd', 'ls', 'rlkd', 'rlkd_kd_weight')
+TASKS = ('detection', 'classification')
+# Config of each source, per task: (config folder, config file).
+CONFIGS = dict(
+    detection=dict(
+        fixed='ld_student_digits.py',
+        ctkd='ld_ctkd_student_digits.py',
+        ls='ld_ls_student_digits.py',
+        rlkd='ld_rlkd_student_digits.py',
+        rlkd_kd_weight='ld_rlkd_student_digits.py'),
+    classification=dict(
+        fixed='kd_digits.py',
+        ctkd='kd-ctkd_digits.py',
+        ls='kd-ls_digits.py',
+        rlkd='kd-rlkd_digits.py',
+        rlkd_kd_weight='kd-rlkd_digits.py'))
+CONFIG_DIRS = dict(detection='demo', classification='digits_cls')
+# --quick: timed steps per variant, untimed first steps, memory-probe steps.
+QUICK = dict(steps=20, warmup_steps=1, memory_steps=2)
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        '--steps', type=int, default=60, help='timed steps per variant')
+        '--steps',
+        type=int,
+        default=None,
+        help='timed training steps per variant (default 100, 20 with '
+        '--quick)')
     parser.add_argument(
-        '--warmup-steps', type=int, default=5, help='untimed first steps')
+        '--warmup-steps',
+        type=int,
+        default=None,
+        help='untimed first steps per variant (default 5, 1 with --quick)')
     parser.add_argument(
-        '--data-root', default='data/digits_coco', help='digits dataset')
+        '--memory-steps',
+        type=int,
+        default=None,
+        help='training steps of each peak-memory process (default 10, 2 '
+        'with --quick); 0 skips the memory measurement and leaves '
+        'peak_mem_ratio out of the output')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=2,
+        help='peak-memory processes run at once')
+    parser.add_argument(
+        '--tasks', nargs='+', default=list(TASKS), choices=TASKS,
+        help='tasks to measure')
+    parser.add_argument(
+        '--data-root',
+        default='data/digits_coco',
+        help='digits detection dataset, built there when missing')
     parser.add_argument(
         '--work-dir', default='work_dirs/benchmark', help='output folder')
     parser.add_argument(
-        '--quick', action='store_true', help='20 timed steps per variant')
-    return parser.parse_args()
+        '--quick',
+        action='store_true',
+        help='20 timed steps and 2 memory steps per variant (under 3 '
+        'minutes on 2 CPU cores)')
+    args = parser.parse_args(argv)
+    defaults = QUICK if args.quick else dict(
+        steps=100, warmup_steps=5, memory_steps=10)
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.steps < 2:
+        raise SystemExit(f'--steps must be at least 2, got {args.steps}')
+    return args
 
 
-def build(config: str, data_root: str):
-    """Build the model and a train dataloader of a demo config."""
-    from mmengine.config import Config
-    from mmengine.runner import Runner
-    from mmdet.registry import MODELS
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'demo', config))
-    if 'teacher_config' in cfg.model:
-        cfg.model.teacher_config = osp.join(ROOT, 'configs', 'demo',
-                                            'gfl_teacher_digits.py')
-        # A random teacher costs the same as a trained one.
-        cfg.model.teacher_ckpt = None
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    cfg.train_dataloader.dataset.data_root = data_root + '/'
-    cfg.train_dataloader.num_workers = 0
-    cfg.train_dataloader.persistent_workers = False
-    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
-    return cfg, model, loader
+def device() -> torch.device:
+    """Return the device of the benchmark: CUDA when available."""
+    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+
+def synchronize() -> None:
+    """Wait for queued CUDA work, so timers see the whole step."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
 
 
 class Timed:
     """Wrap a callable and add up the seconds spent in it."""
 
-    def __init__(self, fn):
+    def __init__(self, fn: Callable):
         self.fn = fn
         self.seconds = 0.0
         self.calls = 0
@@ -75,113 +141,381 @@ class Timed:
             self.calls += 1
 
 
-def main() -> None:
-    args = parse_args()
-    steps = 20 if args.quick else args.steps
+def ensure_detection_data(data_root: str) -> None:
+    """Build the digits detection dataset when it is missing."""
+    if osp.isfile(osp.join(data_root, 'annotations', 'instances_train.json')):
+        return
+    from rlkd_mmdet.datasets import build_digits_coco
+    print(f'[benchmark] building the digits dataset in {data_root}',
+          flush=True)
+    build_digits_coco(data_root)
+
+
+def build_variant(task: str, source: str, data_root: str):
+    """Build the model, a train dataloader and the agent of one variant.
+
+    Returns:
+        tuple: The model (train mode, on :func:`device`), the dataloader and
+        the :class:`RLKDAgent` bound to the model (None without RLKD).
+    """
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from rlkd_mmdet.rl import RLKDAgent
+
+    config_dir = osp.join(ROOT, 'configs', CONFIG_DIRS[task])
+    cfg = Config.fromfile(osp.join(config_dir, CONFIGS[task][source]))
+    if task == 'detection':
+        cfg.model.teacher_config = osp.join(config_dir,
+                                            'gfl_teacher_digits.py')
+        cfg.train_dataloader.dataset.data_root = data_root + '/'
+    # A random teacher costs the same as a trained one.
+    cfg.model.teacher_ckpt = None
+    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.persistent_workers = False
+
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.to(device())
+    model.train()
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+
+    agent = None
+    if source.startswith('rlkd'):
+        agent_cfg = dict(cfg.custom_hooks[0].agent)
+        if source == 'rlkd_kd_weight':
+            agent_cfg.update(learn_kd_weight=True, kd_weight_range=(0, 2))
+        agent = RLKDAgent(**agent_cfg).to(device())
+        model.temperature_source.bind_agent(agent)
+    return model, loader, agent
+
+
+def make_phases(steps: int) -> List[str]:
+    """Return the phase of each timed step: warm-up, acting, training.
+
+    Warm-up and agent training each take 1/20 of the steps, as in the RLKD
+    schedule. Short runs keep at least 1 warm-up and 2 training steps, so a
+    PPO update can happen.
+    """
+    num_warmup = max(1, steps // 20)
+    num_training = max(2, steps // 20)
+    num_acting = steps - num_warmup - num_training
+    if num_acting < 1:
+        raise ValueError(f'{steps} steps leave no acting phase; use at '
+                         f'least {num_warmup + num_training + 1}')
+    return ['warmup'] * num_warmup + ['acting'] * num_acting + [
+        'training'
+    ] * num_training
+
+
+class Variant:
+    """One model under test, with its optimizer, agent and timings."""
+
+    def __init__(self, task: str, source: str, data_root: str,
+                 rollout_batches: Optional[int]) -> None:
+        self.source = source
+        self.model, self.loader, self.agent = build_variant(
+            task, source, data_root)
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(), lr=0.01, momentum=0.9)
+        self.times: List[float] = []
+        self.phase_times: Dict[str, List[float]] = {}
+        if self.agent is not None:
+            if rollout_batches is not None:
+                self.agent.rollout_batches = min(self.agent.rollout_batches,
+                                                 rollout_batches)
+            self.agent.act = Timed(self.agent.act)
+            # In 'next_batch' mode act() completes the previous episode
+            # through _complete(), where the reward is computed.
+            self.agent._complete = Timed(self.agent._complete)
+            self.agent.update = Timed(self.agent.update)
+
+    def set_phase(self, phase: str) -> None:
+        """Switch the agent as RLKDHook does in ``phase``."""
+        if self.agent is None:
+            return
+        self.model.temperature_source.agent_acting = phase != 'warmup'
+        recording = phase == 'training'
+        if self.agent.recording and not recording:
+            self.agent.discard_pending()
+        self.agent.recording = recording
+
+    def step(self, data: dict) -> float:
+        """Run one training step (and a due PPO update); return seconds."""
+        synchronize()
+        start = time.perf_counter()
+        batch = self.model.data_preprocessor(data, True)
+        losses = self.model.loss(batch['inputs'], batch['data_samples'])
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        if self.agent is not None and self.agent.recording and \
+                self.agent.ready_to_update:
+            self.agent.update()
+        synchronize()
+        return time.perf_counter() - start
+
+
+def cycle(loader):
+    """Yield batches of ``loader`` forever."""
+    while True:
+        yield from loader
+
+
+def time_task(task: str, steps: int, warmup_steps: int,
+              data_root: str) -> Tuple[Dict[str, dict], dict]:
+    """Time the interleaved training steps of every source of a task.
+
+    Returns:
+        tuple[dict, dict]: Per source, the mean step time, the median step
+        of each phase and the agent's time per call; and the schedule.
+    """
+    phases = make_phases(steps)
+    num_training = phases.count('training')
+    # In 'next_batch' mode n recording steps complete n - 1 episodes.
+    rollout_batches = max(1, num_training - 1)
+    variants = [
+        Variant(task, source, data_root, rollout_batches)
+        for source in SOURCES
+    ]
+    batches = cycle(variants[0].loader)
+
+    total = warmup_steps + steps
+    print(f'[benchmark] {task}: {warmup_steps} untimed + {steps} timed '
+          f'steps per variant, {len(variants)} variants interleaved',
+          flush=True)
+    for i in range(total):
+        data = next(batches)
+        timed = i >= warmup_steps
+        phase = phases[i - warmup_steps] if timed else 'acting'
+        shift = i % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
+            variant.set_phase(phase)
+            seconds = variant.step(data)
+            if timed:
+                variant.times.append(seconds)
+                variant.phase_times.setdefault(phase, []).append(seconds)
+        if (i + 1) % 10 == 0:
+            print(f'[benchmark] {task}: step {i + 1}/{total}', flush=True)
+
+    results = {}
+    for variant in variants:
+        result = dict(
+            step_time_s=statistics.mean(variant.times),
+            median_step_s_by_phase={
+                phase: statistics.median(times)
+                for phase, times in variant.phase_times.items()
+            })
+        agent = variant.agent
+        if agent is not None:
+            total_s = sum(variant.times)
+            for name, timed_fn in (('act', agent.act),
+                                   ('reward', agent._complete),
+                                   ('update', agent.update)):
+                result[f'agent_{name}_ms_per_call'] = (
+                    1000 * timed_fn.seconds / max(timed_fn.calls, 1))
+                result[f'agent_{name}_calls'] = timed_fn.calls
+                result[f'agent_{name}_share'] = timed_fn.seconds / total_s
+        results[variant.source] = result
+    schedule = dict(
+        steps=steps,
+        warmup_steps=warmup_steps,
+        phase_steps={p: phases.count(p)
+                     for p in ('warmup', 'acting', 'training')},
+        rollout_batches=rollout_batches)
+    return results, schedule
+
+
+def current_rss_bytes() -> int:
+    """Return the resident set size of this process, from /proc."""
+    with open('/proc/self/statm') as f:
+        resident_pages = int(f.read().split()[1])
+    return resident_pages * os.sysconf('SC_PAGE_SIZE')
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak RSS of this process; False if unsupported."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_bytes() -> int:
+    """Return the peak resident set size (``VmHWM``) of this process."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def probe_memory(task: str, source: str, steps: int, data_root: str) -> dict:
+    """Measure the peak memory growth of ``steps`` training steps.
+
+    Returns:
+        dict: ``peak_mem_bytes`` and ``method``.
+    """
+    variant = Variant(task, source, data_root, rollout_batches=1)
+    batches = cycle(variant.loader)
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+        baseline = torch.cuda.memory_allocated()
+        method = 'cuda_max_memory_allocated'
+    else:
+        baseline = current_rss_bytes()
+        method = ('peak_rss_after_reset'
+                  if reset_peak_rss() else 'ru_maxrss_since_start')
+    for i in range(steps):
+        # Act in every step and train the agent in the last ones, so the
+        # buffer and the PPO update are part of the peak.
+        variant.set_phase('training' if i >= (steps - 1) // 2 else 'acting')
+        variant.step(next(batches))
+    peak = (torch.cuda.max_memory_allocated()
+            if torch.cuda.is_available() else peak_rss_bytes())
+    return dict(peak_mem_bytes=max(peak - baseline, 1), method=method)
+
+
+def _probe_child(queue, task: str, source: str, steps: int,
+                 data_root: str) -> None:
+    try:
+        queue.put((task, source, probe_memory(task, source, steps,
+                                              data_root), None))
+    except Exception as error:  # sent to the parent, which raises it
+        queue.put((task, source, None, repr(error)))
+
+
+def measure_memory(tasks: Sequence[str], steps: int, data_root: str,
+                   jobs: int) -> Dict[str, Dict[str, dict]]:
+    """Run :func:`probe_memory` for every (task, source) in its own process.
+
+    The probes are forked from this process, so they skip the imports, and
+    each one measures only its own memory. Up to ``jobs`` run at once.
+    Call this before any training step: forking a process whose OpenMP
+    threads have started can hang the child.
+
+    Returns:
+        dict: ``{task: {source: probe result}}``.
+    """
+    context = multiprocessing.get_context('fork')
+    queue = context.Queue()
+    pending = [(task, source) for task in tasks for source in SOURCES]
+    running = {}
+    results: Dict[str, Dict[str, dict]] = {task: {} for task in tasks}
+    while pending or running:
+        while pending and len(running) < jobs:
+            task, source = pending.pop(0)
+            print(f'[benchmark] {task}: peak memory of {source}', flush=True)
+            process = context.Process(
+                target=_probe_child,
+                args=(queue, task, source, steps, data_root))
+            process.start()
+            running[(task, source)] = process
+        task, source, result, error = queue.get()
+        # The child exits right after sending its small result.
+        running.pop((task, source)).join()
+        if error is not None:
+            raise RuntimeError(
+                f'memory probe of {task}/{source} failed: {error}')
+        results[task][source] = result
+    return results
+
+
+def summarize(timings: Dict[str, dict],
+              memory: Optional[Dict[str, dict]]) -> Dict[str, dict]:
+    """Add the ratios to fixed-temperature KD to every source's entry."""
+    fixed_time = timings['fixed']['step_time_s']
+    summary = {}
+    for source, timing in timings.items():
+        entry = dict(step_time_ratio=timing['step_time_s'] / fixed_time)
+        if memory is not None:
+            entry['peak_mem_ratio'] = (memory[source]['peak_mem_bytes'] /
+                                       memory['fixed']['peak_mem_bytes'])
+            entry['peak_mem_mb'] = memory[source]['peak_mem_bytes'] / 2**20
+            entry['peak_mem_method'] = memory[source]['method']
+        entry.update(timing)
+        summary[source] = entry
+    return summary
+
+
+def print_table(results: Dict[str, dict]) -> None:
+    """Print step time, phase medians, memory and agent time per source."""
+    header = (f'{"task":<16}{"source":<16}{"step ms":>9}{"x fixed":>9}'
+              f'{"warmup":>9}{"acting":>9}{"training":>9}{"peak MB":>9}'
+              f'{"x fixed":>9}{"act ms":>8}{"rew ms":>8}{"upd ms":>8}')
+    print(header)
+    for task, sources in results.items():
+        for source, entry in sources.items():
+            medians = entry['median_step_s_by_phase']
+            row = (f'{task:<16}{source:<16}{1000 * entry["step_time_s"]:>9.1f}'
+                   f'{entry["step_time_ratio"]:>9.2f}')
+            for phase in ('warmup', 'acting', 'training'):
+                row += f'{1000 * medians.get(phase, float("nan")):>9.1f}'
+            row += (f'{entry.get("peak_mem_mb", float("nan")):>9.1f}'
+                    f'{entry.get("peak_mem_ratio", float("nan")):>9.2f}')
+            for name in ('act', 'reward', 'update'):
+                value = entry.get(f'agent_{name}_ms_per_call')
+                row += f'{value:>8.1f}' if value is not None else f'{"-":>8}'
+            print(row)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Measure every task and write and print the overhead table.
+
+    Returns:
+        dict: The content of ``overhead.json``.
+    """
+    args = parse_args(argv)
     sys.path.insert(0, ROOT)
+    import rlkd_mmdet.cls  # noqa: F401
     import rlkd_mmdet.engine  # noqa: F401
     import rlkd_mmdet.models  # noqa: F401
     from mmdet.utils import register_all_modules
-    from rlkd_mmdet.rl import RLKDAgent
+    from mmengine.logging import MMLogger
     register_all_modules()
-
+    # Keep the initialisation reports of ten model builds out of the output.
+    MMLogger.get_instance('benchmark', log_level='WARNING')
     data_root = osp.abspath(args.data_root)
-    if not osp.isfile(osp.join(data_root, 'annotations',
-                               'instances_train.json')):
-        from rlkd_mmdet.datasets import build_digits_coco
-        print(f'[benchmark] building the digits dataset in {data_root}')
-        build_digits_coco(data_root)
 
-    _, fixed_model, loader = build('ld_student_digits.py', data_root)
-    rlkd_cfg, rlkd_model, _ = build('ld_rlkd_student_digits.py', data_root)
-    agent_cfg = dict(rlkd_cfg.custom_hooks[0].agent)
-    agent = RLKDAgent(**agent_cfg)
-    source = rlkd_model.temperature_source
-    source.bind_agent(agent)
-    agent.act = Timed(agent.act)
-    agent.update = Timed(agent.update)
+    if 'detection' in args.tasks:
+        ensure_detection_data(data_root)
+    results: dict = {}
+    meta = dict(
+        device=str(device()),
+        torch_threads=torch.get_num_threads(),
+        cpu_count=os.cpu_count(),
+        schedule={})
+    memory = None
+    if args.memory_steps > 0:
+        memory = measure_memory(args.tasks, args.memory_steps, data_root,
+                                args.jobs)
+    timings = {}
+    for task in args.tasks:
+        timings[task], meta['schedule'][task] = time_task(
+            task, args.steps, args.warmup_steps, data_root)
+    for task in args.tasks:
+        results[task] = summarize(timings[task],
+                                  memory[task] if memory else None)
 
-    variants = dict(fixed=fixed_model, rlkd=rlkd_model)
-    optimizers = {
-        name: torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        for name, model in variants.items()
-    }
-    for model in variants.values():
-        model.train()
-
-    # Phases in the proportions of the RLKD paper's CIFAR-100 schedule
-    # (arXiv 2407.00115), where the agent trains in 1 epoch of every 20.
-    phases = ['warmup'] * max(1, steps // 20) + ['acting'] * (
-        steps - 2 * max(1, steps // 20)) + ['training'] * max(1, steps // 20)
-    times: Dict[str, List[float]] = {'fixed': [], 'rlkd': []}
-    phase_times: Dict[str, List[float]] = {p: [] for p in set(phases)}
-    batches = iter(loader)
-
-    def next_batch():
-        nonlocal batches
-        try:
-            return next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            return next(batches)
-
-    def step(model, optimizer, data):
-        start = time.perf_counter()
-        batch = model.data_preprocessor(data, True)
-        losses = model.loss(batch['inputs'], batch['data_samples'])
-        loss = sum(v for k, v in losses.items() if 'loss' in k)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return time.perf_counter() - start
-
-    total = args.warmup_steps + steps
-    print(f'[benchmark] {args.warmup_steps} untimed + {steps} timed steps '
-          'per variant, interleaved', flush=True)
-    for i in range(total):
-        data = next_batch()
-        phase = 'acting' if i < args.warmup_steps else phases[
-            i - args.warmup_steps]
-        source.agent_acting = phase != 'warmup'
-        agent.recording = phase == 'training'
-        order = ('fixed', 'rlkd') if i % 2 == 0 else ('rlkd', 'fixed')
-        for name in order:
-            start = time.perf_counter()
-            step(variants[name], optimizers[name], data)
-            if name == 'rlkd' and agent.recording and \
-                    agent.ready_to_update:
-                agent.update()
-            seconds = time.perf_counter() - start
-            if i >= args.warmup_steps:
-                times[name].append(seconds)
-                if name == 'rlkd':
-                    phase_times[phase].append(seconds)
-        if (i + 1) % 10 == 0:
-            print(f'[benchmark] step {i + 1}/{total}', flush=True)
-
-    fixed_mean = statistics.mean(times['fixed'])
-    rlkd_mean = statistics.mean(times['rlkd'])
-    result = dict(
-        fixed_step_s=fixed_mean,
-        rlkd_step_s=rlkd_mean,
-        step_time_ratio=rlkd_mean / fixed_mean,
-        fixed_median_s=statistics.median(times['fixed']),
-        rlkd_median_by_phase_s={
-            p: statistics.median(v)
-            for p, v in phase_times.items() if v
-        },
-        agent_act_ms_per_call=1000 * agent.act.seconds /
-        max(agent.act.calls, 1),
-        agent_update_ms_per_call=1000 * agent.update.seconds /
-        max(agent.update.calls, 1),
-        agent_updates=agent.update.calls,
-        torch_threads=torch.get_num_threads())
     os.makedirs(args.work_dir, exist_ok=True)
-    out = osp.join(args.work_dir, 'detection_step_time.json')
+    out = osp.join(args.work_dir, 'overhead.json')
     with open(out, 'w') as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
-    print(f'[benchmark] written to {out}')
+        json.dump(results, f, indent=2)
+    with open(osp.join(args.work_dir, 'overhead_meta.json'), 'w') as f:
+        json.dump(meta, f, indent=2)
+    print_table(results)
+    print(f'[benchmark] written to {out} (machine and schedule in '
+          'overhead_meta.json)')
+    return results
 
 
 if __name__ == '__main__':

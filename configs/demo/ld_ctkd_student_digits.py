@@ -1,0 +1,16 @@
+# The demo student distilled with LD whose temperature is learnt
+# adversarially as in CTKD: one global temperature in [1, 21], trained
+# through a gradient-reversal layer whose coefficient grows from 0 to 1 along
+# a cosine curriculum over the first 6 epochs. Same schedule and seed as
+# ld_student_digits.py; CTKD starts at the fixed LD temperature, T=10.
+_base_ = ['./ld_student_digits.py']
+
+model = dict(
+    temperature_source=dict(
+        _delete_=True,
+        type='CTKDTemperature',
+        mode='global',
+        lambda_min=0.0,
+        lambda_max=1.0,
+        curriculum_epochs=6,
+        initial_temperature=10.0))

@@ -1,0 +1,294 @@
+"""Compare the temperature sources over several seeds on the two demos.
+
+The tasks are the digits detection demo (GFL student distilled with LD,
+COCO bbox mAP) and the digits classification demo (CIFAR ResNet-8 student
+distilled with KD, top-1 accuracy). For each, the script trains one student
+per temperature source and seed with ``tools/train.py``, using the schedules
+and helpers of ``tools/demo.py`` and ``tools/demo_cls.py``. Each task's
+teacher is trained once (seed 0) unless its checkpoint already exists.
+
+Finished runs are kept in ``<work-dir>/results_<schedule>.json`` and skipped
+when the script runs again, so an interrupted comparison resumes. The script
+prints mean and std over seeds per source and writes them to
+``summary_<schedule>.json``, with a bar plot in ``compare_<schedule>.png``.
+Runs go to ``<work-dir>/<schedule>/<task>/``; ``<schedule>`` is ``full`` or
+``quick``.
+"""
+import argparse
+import importlib.util
+import json
+import os
+import os.path as osp
+import statistics
+from types import ModuleType
+from typing import Dict, List, Optional, Sequence
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SOURCES = ('fixed', 'ctkd', 'ls', 'rlkd', 'rlkd_kd_weight')
+DEFAULT_SOURCES = ('fixed', 'ctkd', 'ls', 'rlkd')
+TASKS = ('detection', 'classification')
+CONFIGS = dict(
+    detection=dict(
+        teacher='gfl_teacher_digits.py',
+        fixed='ld_student_digits.py',
+        ctkd='ld_ctkd_student_digits.py',
+        ls='ld_ls_student_digits.py',
+        rlkd='ld_rlkd_student_digits.py',
+        rlkd_kd_weight='ld_rlkd_student_digits.py'),
+    classification=dict(
+        teacher='teacher_digits.py',
+        fixed='kd_digits.py',
+        ctkd='kd-ctkd_digits.py',
+        ls='kd-ls_digits.py',
+        rlkd='kd-rlkd_digits.py',
+        rlkd_kd_weight='kd-rlkd_digits.py'))
+CONFIG_DIRS = dict(
+    detection=osp.join(ROOT, 'configs', 'demo'),
+    classification=osp.join(ROOT, 'configs', 'digits_cls'))
+METRICS = dict(detection='bbox_mAP', classification='top1')
+KD_WEIGHT_OPTIONS = [
+    'custom_hooks.0.agent.learn_kd_weight=True',
+    'custom_hooks.0.agent.kd_weight_range=[0,2]',
+]
+# With --quick the agent acts and updates inside the one-epoch schedule.
+QUICK_RLKD_OPTIONS = [
+    'custom_hooks.0.warmup_epochs=0',
+    'custom_hooks.0.agent.rollout_batches=2',
+]
+
+
+def load_tool(name: str) -> ModuleType:
+    """Import ``tools/<name>.py``, which is not part of a package."""
+    spec = importlib.util.spec_from_file_location(
+        f'rlkd_tools_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='the quick schedules of the demos (tiny data, 1 student '
+        'epoch): a smoke test, too short to rank the sources')
+    parser.add_argument(
+        '--tasks', nargs='+', default=list(TASKS), choices=TASKS,
+        help='tasks to run')
+    parser.add_argument(
+        '--sources',
+        nargs='+',
+        default=list(DEFAULT_SOURCES),
+        choices=SOURCES,
+        help='temperature sources to compare')
+    parser.add_argument(
+        '--seeds',
+        nargs='+',
+        type=int,
+        default=[0, 1, 2],
+        help='random seeds of the students')
+    parser.add_argument(
+        '--work-dir', default='work_dirs/compare', help='output folder')
+    parser.add_argument(
+        '--data-root',
+        default=None,
+        help='digits detection dataset (default: data/digits_coco, or '
+        'data/digits_coco_quick with --quick)')
+    return parser.parse_args(argv)
+
+
+def detection_options(data_root: str, epochs: int, seed: int,
+                      quick: bool) -> List[str]:
+    """Return the --cfg-options of a detection run, as tools/demo.py sets."""
+    milestones = [max(1, int(epochs * 2 / 3)), max(1, int(epochs * 11 / 12))]
+    options = [
+        f'train_dataloader.dataset.data_root={data_root}/',
+        f'val_dataloader.dataset.data_root={data_root}/',
+        f'test_dataloader.dataset.data_root={data_root}/',
+        f'val_evaluator.ann_file={data_root}/annotations/instances_val.json',
+        f'test_evaluator.ann_file={data_root}/annotations/instances_val.json',
+        f'randomness.seed={seed}',
+        f'train_cfg.max_epochs={epochs}',
+        f'train_cfg.val_interval={epochs}',
+        f'param_scheduler.1.end={epochs}',
+        f'param_scheduler.1.milestones=[{milestones[0]},{milestones[1]}]',
+        f'default_hooks.checkpoint.interval={epochs}',
+    ]
+    if quick:
+        # Under-trained quick models score low: keep their boxes for COCO.
+        options.append('model.test_cfg.score_thr=0.001')
+    return options
+
+
+class TaskRunner:
+    """Train the teacher and the students of one task."""
+
+    def __init__(self, task: str, args: argparse.Namespace) -> None:
+        self.task = task
+        self.quick = args.quick
+        schedule = 'quick' if args.quick else 'full'
+        self.work_dir = osp.join(osp.abspath(args.work_dir), schedule, task)
+        if task == 'detection':
+            self.tool = load_tool('demo')
+            self.teacher_epochs, self.student_epochs, num_train, num_val = \
+                self.tool.SCHEDULES[schedule]
+            data_root = args.data_root or ('data/digits_coco_quick'
+                                           if args.quick else
+                                           'data/digits_coco')
+            self.data_root = osp.abspath(data_root)
+            self.tool.ensure_dataset(self.data_root, num_train, num_val)
+        else:
+            self.tool = load_tool('demo_cls')
+            (self.teacher_epochs, self.student_epochs, self.num_train,
+             self.num_val) = self.tool.SCHEDULES[schedule]
+        self.teacher_ckpt = osp.join(self.work_dir, 'teacher',
+                                     f'epoch_{self.teacher_epochs}.pth')
+
+    def options(self, epochs: int, seed: int) -> List[str]:
+        """Return the schedule, data and seed options of a run."""
+        if self.task == 'detection':
+            return detection_options(self.data_root, epochs, seed,
+                                     self.quick)
+        return self.tool.schedule_options(epochs, self.num_train,
+                                          self.num_val, seed)
+
+    def train_teacher(self) -> None:
+        """Train the teacher with seed 0 unless its checkpoint exists."""
+        if osp.isfile(self.teacher_ckpt):
+            print(f'[compare] reusing the teacher {self.teacher_ckpt}',
+                  flush=True)
+            return
+        config = osp.join(CONFIG_DIRS[self.task],
+                          CONFIGS[self.task]['teacher'])
+        self.tool.train(f'{self.task}/teacher', config,
+                        osp.join(self.work_dir, 'teacher'),
+                        self.options(self.teacher_epochs, 0))
+
+    def train_student(self, source: str, seed: int) -> float:
+        """Train one student and return its metric (mAP or top-1 %)."""
+        options = self.options(self.student_epochs, seed)
+        options.append(f'model.teacher_ckpt={self.teacher_ckpt}')
+        if self.task == 'detection':
+            teacher_config = osp.join(CONFIG_DIRS['detection'],
+                                      CONFIGS['detection']['teacher'])
+            options.append(f'model.teacher_config={teacher_config}')
+        if source.startswith('rlkd') and self.quick:
+            options += QUICK_RLKD_OPTIONS
+        if source == 'rlkd_kd_weight':
+            options += KD_WEIGHT_OPTIONS
+        run_dir = osp.join(self.work_dir, f'{source}_seed{seed}')
+        config = osp.join(CONFIG_DIRS[self.task], CONFIGS[self.task][source])
+        self.tool.train(f'{self.task}/{source}/seed {seed}', config, run_dir,
+                        options)
+        if self.task == 'detection':
+            return float(self.tool.last_scalars(run_dir)['coco/bbox_mAP'])
+        return self.tool.read_top1(run_dir)
+
+
+def summarize(results: Dict[str, Dict[str, Dict[str, float]]]
+              ) -> Dict[str, Dict[str, dict]]:
+    """Compute mean, sample std and count over seeds per task and source."""
+    summary: Dict[str, Dict[str, dict]] = {}
+    for task, sources in results.items():
+        summary[task] = {}
+        for source, by_seed in sources.items():
+            values = list(by_seed.values())
+            summary[task][source] = dict(
+                mean=statistics.mean(values),
+                std=statistics.stdev(values) if len(values) > 1 else 0.0,
+                seeds=len(values))
+    return summary
+
+
+def print_summary(summary: Dict[str, Dict[str, dict]]) -> None:
+    """Print mean +- std of each source's metric."""
+    for task, sources in summary.items():
+        print(f'\n[compare] {task}: {METRICS[task]}, mean +- std over seeds')
+        for source, stats in sources.items():
+            print(f'  {source:<16}{stats["mean"]:>9.3f} +- '
+                  f'{stats["std"]:<7.3f}({stats["seeds"]} seeds)')
+
+
+def plot(results: Dict[str, Dict[str, Dict[str, float]]],
+         summary: Dict[str, Dict[str, dict]], out_path: str) -> None:
+    """Save bars of the mean with std error bars and the single seeds."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    tasks = list(summary)
+    fig, axes = plt.subplots(
+        1, len(tasks), figsize=(5 * len(tasks), 4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        sources = list(summary[task])
+        means = [summary[task][s]['mean'] for s in sources]
+        stds = [summary[task][s]['std'] for s in sources]
+        positions = range(len(sources))
+        ax.bar(positions, means, yerr=stds, capsize=4, color='tab:blue',
+               alpha=0.6)
+        for position, source in zip(positions, sources):
+            values = list(results[task][source].values())
+            ax.plot([position] * len(values), values, 'k.')
+        ax.set_xticks(list(positions))
+        ax.set_xticklabels(sources, rotation=20)
+        ax.set_ylabel(METRICS[task])
+        ax.set_title(task)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
+    """Train the missing runs, then print and plot the comparison.
+
+    Returns:
+        dict: ``{task: {source: {"mean", "std", "seeds"}}}``.
+    """
+    args = parse_args(argv)
+    work_dir = osp.abspath(args.work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    schedule = 'quick' if args.quick else 'full'
+    results_path = osp.join(work_dir, f'results_{schedule}.json')
+    results: Dict[str, Dict[str, Dict[str, float]]] = {}
+    if osp.isfile(results_path):
+        with open(results_path) as f:
+            results = json.load(f)
+
+    for task in args.tasks:
+        runner = TaskRunner(task, args)
+        runner.train_teacher()
+        for seed in args.seeds:
+            for source in args.sources:
+                by_seed = results.setdefault(task, {}).setdefault(source, {})
+                if str(seed) in by_seed:
+                    continue
+                by_seed[str(seed)] = runner.train_student(source, seed)
+                with open(results_path, 'w') as f:
+                    json.dump(results, f, indent=2)
+
+    # Only the requested tasks, sources and seeds enter the summary.
+    selected = {
+        task: {
+            source: {
+                seed: value
+                for seed, value in results[task][source].items()
+                if int(seed) in args.seeds
+            }
+            for source in args.sources
+        }
+        for task in args.tasks
+    }
+    summary = summarize(selected)
+    with open(osp.join(work_dir, f'summary_{schedule}.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    print_summary(summary)
+    plot_path = osp.join(work_dir, f'compare_{schedule}.png')
+    plot(selected, summary, plot_path)
+    print(f'\n[compare] results in {results_path}, plot in {plot_path}')
+    return summary
+
+
+if __name__ == '__main__':
+    main()

@@ -151,12 +151,14 @@ def test_teacher_classifies_student_rois(teacher_ckpt):
     assert sampled.rois.shape == (128, 5)
     assert sampled.cls_score.shape == (128, NUM_CLASSES + 1)
 
-    # The KD term by hand: T^2 * KL summed over classes, mean over RoIs.
+    # The KD term by hand: T^2 * KL summed over classes, mean over RoIs,
+    # times the loss weight of the config.
+    assert model.loss_kd_roi.loss_weight == 0.25
     temperature = 4.0
     target = F.softmax(captured['teacher_cls_score'] / temperature, dim=1)
     log_student = F.log_softmax(sampled.cls_score / temperature, dim=1)
     kl = (target * (target.log() - log_student)).sum(dim=1)
-    expected = (kl * temperature**2).mean()
+    expected = 0.25 * (kl * temperature**2).mean()
     assert torch.allclose(losses['loss_kd_roi'], expected, rtol=1e-5)
 
 
@@ -289,7 +291,8 @@ def test_predict_with_and_without_objects(teacher_ckpt):
     assert len(results) == 2
     for result in results:
         boxes = result.pred_instances.bboxes
-        assert boxes.dim() == 2 and boxes.size(1) == 4
+        assert boxes.dim() == 2
+        assert boxes.size(1) == 4
         assert len(result.pred_instances.scores) == boxes.size(0)
         assert (result.pred_instances.labels < NUM_CLASSES).all()
 
@@ -366,6 +369,21 @@ def test_mismatched_teacher_checkpoint_lists_keys(teacher_ckpt, tmp_path):
     assert 'roi_head.bbox_head.fc_cls.weight' in message
     assert '1 keys of the checkpoint are not in the teacher' in message
     assert 'roi_head.extra.weight' in message
+
+
+def test_teacher_checkpoint_shape_mismatch(teacher_ckpt, tmp_path):
+    state = torch.load(teacher_ckpt)['state_dict']
+    # The classifier of a teacher trained on 7 classes (+ background).
+    state['roi_head.bbox_head.fc_cls.weight'] = torch.zeros(8, 128)
+    state['roi_head.bbox_head.fc_cls.bias'] = torch.zeros(8)
+    path = str(tmp_path / 'seven_classes.pth')
+    torch.save(dict(state_dict=state), path)
+    with pytest.raises(ValueError) as error:
+        _build(path)
+    message = str(error.value)
+    assert 'seven_classes.pth' in message
+    assert 'faster-rcnn_teacher_digits.py' in message
+    assert 'size mismatch for roi_head.bbox_head.fc_cls.weight' in message
 
 
 def test_distiller_checkpoint_as_teacher_hint(teacher_ckpt, tmp_path):

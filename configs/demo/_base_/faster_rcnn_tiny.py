@@ -49,7 +49,8 @@ model = dict(
             roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
             out_channels=64,
             featmap_strides=[4, 8, 16],
-            # RoIs under 32 px read the stride-4 map, larger ones stride 8.
+            # RoIs under 32 px read the stride-4 map, 32-64 px the stride-8
+            # map and larger ones the stride-16 map.
             finest_scale=16),
         bbox_head=dict(
             type='Shared2FCBBoxHead',

@@ -15,12 +15,12 @@ from torch import Tensor, nn
 from rlkd_mmdet.rl import build_instance_states
 from ..losses import InstanceKDLoss
 from .rlkd_single_stage import RLKDSingleStageDetector, _image_ids
-from .rlkd_two_stage import (describe_teacher_config,
-                             check_input_normalization)
+from .rlkd_two_stage import check_input_normalization
+from .teacher import describe_teacher_config
 
-# How each supported `get_targets` implementation is called and where its
-# labels and label weights are in the returned tuple. ATSSHead and GFLHead
-# return the anchors of each level first.
+# Positions of the labels and the label weights in the tuple returned by
+# each supported anchor-based `get_targets`. ATSSHead and GFLHead return the
+# anchors of each level first.
 _ANCHOR_TARGETS = {
     AnchorHead.get_targets: (0, 1),
     ATSSHead.get_targets: (1, 2),
@@ -39,8 +39,8 @@ def _target_family(head: nn.Module) -> str:
     """Return ``'anchor'`` or ``'point'``: how the head assigns targets.
 
     Raises:
-        TypeError: If the head's ``get_targets`` is not one whose signature
-            and outputs this module knows.
+        TypeError: If the head's ``get_targets`` is not one of the
+            supported implementations.
     """
     get_targets = type(head).get_targets
     if get_targets in _ANCHOR_TARGETS:
@@ -70,9 +70,10 @@ class RLKDDenseDistiller(RLKDSingleStageDetector):
     whose classification weight is non-zero. Their state comes from the
     sigmoid scores of that ground-truth class. Each location's temperature
     ``T_i`` divides all its class logits, teacher's and student's, before
-    the sigmoid, and the KD term is ``T_i^2`` times the binary KL between
-    the softened teacher and student scores (``InstanceKDLoss`` in
-    ``'sigmoid'`` mode), averaged over the positive locations. The
+    the sigmoid. The KD term of the location is ``T_i^2`` times the binary
+    KL between the softened teacher and student scores, summed over the
+    classes (``InstanceKDLoss`` in ``'sigmoid'`` mode), and the loss
+    averages it over the positive locations. The
     temperature source is called once per batch with all positive
     locations of all levels and images.
 

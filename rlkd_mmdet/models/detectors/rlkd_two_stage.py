@@ -17,14 +17,7 @@ from ..losses import InstanceKDLoss
 from ..roi_heads import RLKDStandardRoIHead, SampledRoIs
 from ..temperature import BaseTemperatureSource
 from .rlkd_single_stage import RLKDSingleStageDetector, _image_ids
-from .teacher import build_frozen_teacher
-
-
-def describe_teacher_config(teacher_config) -> str:
-    """Name the teacher config in error messages."""
-    if isinstance(teacher_config, (str, Path)):
-        return repr(str(teacher_config))
-    return 'the teacher_config dict'
+from .teacher import build_frozen_teacher, describe_teacher_config
 
 
 def _input_normalization(model: nn.Module) -> dict:
@@ -66,10 +59,10 @@ class RLKDTwoStageDetector(TwoStageDetector):
 
     The student (``backbone``, ``neck``, ``rpn_head``, ``roi_head``) trains
     with its usual RPN and RoI losses. Its RoI head, an
-    :class:`RLKDStandardRoIHead`, returns the RoIs it sampled; the teacher's
+    :class:`RLKDStandardRoIHead`, returns the RoIs it sampled. The teacher's
     RoI head then runs without gradients on these same RoIs over the
-    teacher's features, so teacher and student classify the same regions
-    and their ``num_classes + 1`` softmax logits are comparable.
+    teacher's features. Teacher and student thus classify the same regions,
+    so their ``num_classes + 1`` softmax logits are comparable.
 
     Every sampled RoI with a non-zero classification weight is a KD
     instance. Its agent state is built from the softmax probabilities of
@@ -80,7 +73,9 @@ class RLKDTwoStageDetector(TwoStageDetector):
     distilled. The temperature source is called once per batch with all
     instances; the KD term of RoI ``i`` is
     ``T_i^2 * KL(softmax(t_i / T_i) || softmax(s_i / T_i))`` (``loss_kd_roi``),
-    averaged over the distilled RoIs.
+    averaged over the distilled RoIs. The per-image uncertainty that the
+    RLKD agent tracks for its exploration averages the entropy over the
+    image's distilled RoIs, background RoIs included.
 
     The teacher reads the batch as the student's data preprocessor prepared
     it, so both configs must normalise images alike (checked when the model

@@ -60,6 +60,12 @@ def parse_args() -> argparse.Namespace:
         help='also train LD + RLKD without reward calibration, without '
         'efficient exploration and without the uncertainty feature')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--two-stage',
+        action='store_true',
+        help='run the Faster R-CNN variant instead (teacher, student, KD, '
+        'KD + RLKD); the other options are then those of '
+        'tools/demo_two_stage.py')
     return parser.parse_args()
 
 
@@ -150,6 +156,12 @@ def plot_temperatures(history_path: str, out_path: str) -> None:
 
 
 def main() -> None:
+    if '--two-stage' in sys.argv[1:]:
+        # The two-stage demo has its own runs and defaults.
+        sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+        import demo_two_stage
+        demo_two_stage.main([a for a in sys.argv[1:] if a != '--two-stage'])
+        return
     args = parse_args()
     schedule = 'quick' if args.quick else 'full'
     teacher_epochs, student_epochs, num_train, num_val = SCHEDULES[schedule]

@@ -15,8 +15,8 @@ from ..losses import InstanceKDLoss
 from ..temperature import BaseTemperatureSource
 
 
-def _flatten_levels(maps: List[Tensor], channels: int) -> Tensor:
-    """Flatten (B, C, H, W) maps of every level into one (sum B*H*W, C)."""
+def flatten_levels(maps: List[Tensor], channels: int) -> Tensor:
+    """Flatten (B, A*C, H, W) maps of all levels into (sum of B*H*W*A, C)."""
     return torch.cat(
         [m.permute(0, 2, 3, 1).reshape(-1, channels) for m in maps])
 
@@ -133,11 +133,11 @@ class RLKDLDHead(LDHead):
         # One row per anchor of every level, level by level and image by
         # image inside a level, the order of LDHead.loss_by_feat_single.
         bins = 4 * (self.reg_max + 1)
-        cls_score = _flatten_levels(cls_scores, self.cls_out_channels)
-        bbox_pred = _flatten_levels(bbox_preds, bins)
-        teacher_cls = _flatten_levels(teacher_cls_scores,
+        cls_score = flatten_levels(cls_scores, self.cls_out_channels)
+        bbox_pred = flatten_levels(bbox_preds, bins)
+        teacher_cls = flatten_levels(teacher_cls_scores,
                                       self.cls_out_channels)
-        soft_targets = _flatten_levels(teacher_bbox_preds, bins)
+        soft_targets = flatten_levels(teacher_bbox_preds, bins)
         anchors = torch.cat([a.reshape(-1, 4) for a in anchor_list])
         labels = torch.cat([lab.reshape(-1) for lab in labels_list])
         label_weights = torch.cat([w.reshape(-1) for w in label_weights_list])

@@ -13,6 +13,7 @@ from mmdet.utils import (ConfigType, InstanceList, OptConfigType,
 from torch import Tensor, nn
 
 from rlkd_mmdet.rl import build_instance_states
+from ..dense_heads.rlkd_ld_head import flatten_levels
 from ..losses import InstanceKDLoss
 from .rlkd_single_stage import RLKDSingleStageDetector, _image_ids
 from .rlkd_two_stage import check_input_normalization
@@ -27,12 +28,6 @@ _ANCHOR_TARGETS = {
     GFLHead.get_targets: (1, 2),
 }
 _POINT_TARGETS = (FCOSHead.get_targets, )
-
-
-def _flatten_levels(maps: List[Tensor], channels: int) -> Tensor:
-    """Flatten (B, A*C, H, W) maps of every level into (sum B*H*W*A, C)."""
-    return torch.cat(
-        [m.permute(0, 2, 3, 1).reshape(-1, channels) for m in maps])
 
 
 def _target_family(head: nn.Module) -> str:
@@ -246,8 +241,8 @@ class RLKDDenseDistiller(RLKDSingleStageDetector):
 
         # Rows run level by level, image by image inside a level, which is
         # the order of the targets.
-        student_logits = _flatten_levels(cls_scores, channels)
-        teacher_logits = _flatten_levels(teacher_cls_scores, channels)
+        student_logits = flatten_levels(cls_scores, channels)
+        teacher_logits = flatten_levels(teacher_cls_scores, channels)
         labels = torch.cat([lab.reshape(-1) for lab in labels_list])
         label_weights = torch.cat([w.reshape(-1) for w in weights_list])
         image_index = torch.cat([

@@ -45,6 +45,47 @@ def _frozen_norm_statistics(module: nn.Module) -> Iterator[None]:
             norm.momentum = momentum
 
 
+def mix_uncertain_images(temperature_source: BaseTemperatureSource,
+                         batch_inputs: Tensor,
+                         batch_data_samples: SampleList,
+                         image_ids: Tensor) -> Tensor:
+    """Blend hard-band images into easy-band images of a detection batch.
+
+    An easy image becomes ``lam * easy + (1 - lam) * hard`` and, as in
+    mmdet's MixUp, keeps its own boxes and gains the hard image's boxes
+    (clipped to the easy image), so both images' objects are supervised
+    and distilled. Nothing changes unless the source has an agent with an
+    uncertainty tracker.
+    """
+    agent = getattr(temperature_source, 'agent', None)
+    if agent is None or agent.tracker is None:
+        return batch_inputs
+    easy, hard, lam = agent.mixing_pairs(image_ids)
+    if easy.numel() == 0:
+        return batch_inputs
+    lam = lam.to(batch_inputs)[:, None, None, None]
+    easy_dev, hard_dev = easy.to(batch_inputs.device), hard.to(
+        batch_inputs.device)
+    mixed = batch_inputs.clone()
+    mixed[easy_dev] = lam * batch_inputs[easy_dev] + (
+        1 - lam) * batch_inputs[hard_dev]
+
+    for e, h in zip(easy.tolist(), hard.tolist()):
+        target = batch_data_samples[e]
+        source = batch_data_samples[h].gt_instances
+        height, width = target.metainfo['img_shape'][:2]
+        boxes = source.bboxes.clone()
+        boxes[:, 0::2] = boxes[:, 0::2].clamp(0, width)
+        boxes[:, 1::2] = boxes[:, 1::2].clamp(0, height)
+        keep = (boxes[:, 2] - boxes[:, 0] > 1) & (
+            boxes[:, 3] - boxes[:, 1] > 1)
+        extra = source[keep]
+        extra.bboxes = boxes[keep]
+        target.gt_instances = target.gt_instances.cat(
+            [target.gt_instances, extra])
+    return mixed
+
+
 @MODELS.register_module()
 class RLKDSingleStageDetector(SingleStageDetector):
     """Distil a single-stage detector with per-instance KD temperatures.
@@ -169,37 +210,6 @@ class RLKDSingleStageDetector(SingleStageDetector):
     def _mix_uncertain_images(self, batch_inputs: Tensor,
                               batch_data_samples: SampleList,
                               image_ids: Tensor) -> Tensor:
-        """Blend hard-band images into easy-band images of the batch.
-
-        An easy image becomes ``lam * easy + (1 - lam) * hard`` and, as in
-        mmdet's MixUp, keeps its own boxes and gains the hard image's boxes
-        (clipped to the easy image), so both images' objects are supervised
-        and distilled.
-        """
-        agent = getattr(self.temperature_source, 'agent', None)
-        if agent is None or agent.tracker is None:
-            return batch_inputs
-        easy, hard, lam = agent.mixing_pairs(image_ids)
-        if easy.numel() == 0:
-            return batch_inputs
-        lam = lam.to(batch_inputs)[:, None, None, None]
-        easy_dev, hard_dev = easy.to(batch_inputs.device), hard.to(
-            batch_inputs.device)
-        mixed = batch_inputs.clone()
-        mixed[easy_dev] = lam * batch_inputs[easy_dev] + (
-            1 - lam) * batch_inputs[hard_dev]
-
-        for e, h in zip(easy.tolist(), hard.tolist()):
-            target = batch_data_samples[e]
-            source = batch_data_samples[h].gt_instances
-            height, width = target.metainfo['img_shape'][:2]
-            boxes = source.bboxes.clone()
-            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, width)
-            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, height)
-            keep = (boxes[:, 2] - boxes[:, 0] > 1) & (
-                boxes[:, 3] - boxes[:, 1] > 1)
-            extra = source[keep]
-            extra.bboxes = boxes[keep]
-            target.gt_instances = target.gt_instances.cat(
-                [target.gt_instances, extra])
-        return mixed
+        """Apply :func:`mix_uncertain_images` with this model's source."""
+        return mix_uncertain_images(self.temperature_source, batch_inputs,
+                                    batch_data_samples, image_ids)

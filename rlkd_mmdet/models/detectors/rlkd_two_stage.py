@@ -16,7 +16,7 @@ from rlkd_mmdet.rl import build_instance_states
 from ..losses import InstanceKDLoss
 from ..roi_heads import RLKDStandardRoIHead, SampledRoIs
 from ..temperature import BaseTemperatureSource
-from .rlkd_single_stage import RLKDSingleStageDetector, _image_ids
+from .rlkd_single_stage import _image_ids, mix_uncertain_images
 from .teacher import build_frozen_teacher, describe_teacher_config
 
 
@@ -204,11 +204,9 @@ class RLKDTwoStageDetector(TwoStageDetector):
         image_ids = _image_ids(batch_data_samples)
         if self.exploration_active and self.exploration_mix \
                 and image_ids is not None:
-            # NOTE: the mixing only reads `temperature_source`, so the
-            # single-stage distiller's implementation serves both; it would
-            # read better as a shared helper of the two classes.
-            batch_inputs = RLKDSingleStageDetector._mix_uncertain_images(
-                self, batch_inputs, batch_data_samples, image_ids)
+            batch_inputs = mix_uncertain_images(self.temperature_source,
+                                                batch_inputs,
+                                                batch_data_samples, image_ids)
 
         x = self.extract_feat(batch_inputs)
         losses, rpn_results_list = self._rpn_loss_and_proposals(

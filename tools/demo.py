@@ -1,10 +1,10 @@
 """Demo: distil a detector with LD and with LD + RLKD on real digits.
 
-Builds the offline digits COCO dataset if it is missing, trains a teacher
-from scratch, then three students with the same seed and schedule (no KD,
-LD at a fixed temperature, LD with RLKD temperatures), evaluates each with
-COCO bbox mAP and writes ``results.json``, a table and a plot of the RLKD
-temperatures to the work dir.
+Builds the offline digits COCO dataset if it is missing and trains a
+teacher from scratch. Then it trains three students with the same seed and
+schedule: no KD, LD at a fixed temperature, and LD with RLKD temperatures.
+It evaluates each with COCO bbox mAP and writes ``results.json``, a table
+and a plot of the RLKD temperatures to the work dir.
 """
 import argparse
 import json

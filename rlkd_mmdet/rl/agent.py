@@ -25,17 +25,19 @@ class RLKDAgent:
     Reward: the reward of a batch is how much the student improved on a
     metric of its instances after the update that batch caused, multiplied
     by ``reward_scale * (1 + reward_scale_growth * epoch)``. The metric is
-    the mean ground-truth probability (``'gt_prob'``, the default: unlike
-    accuracy it changes with every update, not only when an instance crosses
-    the decision boundary), the accuracy, or the mean log-probability of the
-    ground truth (``'log_prob'``, the negative of the cross-entropy loss).
+    the mean ground-truth probability (``'gt_prob'``), the accuracy, or the
+    mean log-probability of the ground truth (``'log_prob'``, the negative of
+    the cross-entropy loss). ``'gt_prob'`` is the default because, unlike
+    accuracy, it changes with every update and not only when an instance
+    crosses the decision boundary.
     With ``reward_mode='next_batch'`` (the default) the improvement is the
-    metric of the next batch minus that of this batch, both of which
-    training computes anyway, so rewards cost no extra forward pass; the two
-    batches hold different instances, which makes the reward noisier. With
+    metric of the next batch minus that of this batch. Training computes
+    both anyway, so rewards cost no extra forward pass, but the two batches
+    contain different instances, which makes the reward noisier. With
     ``'same_batch'`` the caller re-evaluates the same instances after the
-    update and passes them to :meth:`complete_pending`; that costs one
-    student forward pass per batch while the agent records.
+    update and passes them to :meth:`complete_pending`. The distillers of
+    this package then run the student and the teacher once more per batch
+    while the agent records.
 
     Credit assignment: each batch is an episode whose steps are its
     instances. With calibration (the default) a :class:`RewardCalibrator`
@@ -371,7 +373,7 @@ class RLKDAgent:
         """Set the per-instance rewards of episodes from their batch reward.
 
         With calibration the calibrator first learns from these episodes and
-        then splits each batch reward; without it the batch reward is placed
+        then splits each batch reward. Without it the batch reward is placed
         on the last instance.
 
         Returns:

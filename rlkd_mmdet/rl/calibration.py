@@ -3,7 +3,7 @@
 Training produces one reward per batch. The calibrator learns a function
 ``g(s_i, a_i)`` of an instance's state and (normalised) action such that,
 over many batches, the contributions of a batch's instances sum to that
-batch's reward; this is the return-decomposition idea of RUDDER
+batch's reward. This is the return-decomposition idea of RUDDER
 (Arjona-Medina et al., 2019). Its per-instance contributions become the
 rewards that GAE and PPO use.
 

@@ -1,12 +1,12 @@
 """Efficient exploration: mix uncertain instances into easy ones.
 
 Each instance (an image) keeps a running estimate of the student's
-uncertainty. Instances are ranked from the most to the least uncertain; early
-in the agent's training, instances from a hard band of that ranking (by
-default the 10-20 % most uncertain, so the noisiest 10 % are left out) are
-mixed into instances of an easy band (by default 80-90 %) with a mix-up
-coefficient ``lam`` drawn from a range (by default 0.7-1.0), where ``lam`` is
-the share of the easy instance.
+uncertainty, and instances are ranked from the most to the least uncertain.
+Early in the agent's training, instances from a hard band of that ranking
+(by default the 10-20 % most uncertain, so the noisiest 10 % are left out)
+are mixed into instances of an easy band (by default 80-90 %). The mix-up
+coefficient ``lam``, the share of the easy instance, is drawn from a range
+(by default 0.7-1.0).
 """
 from typing import Optional, Sequence, Tuple
 

@@ -57,7 +57,7 @@ def test_ranks_hold_identical_agents(tmp_path):
     rank0 = torch.load(tmp_path / 'rank0.pth')
     rank1 = torch.load(tmp_path / 'rank1.pth')
 
-    # One process that sees every rank's transitions, in rank order.
+    # One process that is fed every rank's transitions, in rank order.
     torch.set_num_threads(1)
     single = _make_agent()
     single.rollout_batches = EPISODES_PER_RANK * world_size

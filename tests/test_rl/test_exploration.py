@@ -35,7 +35,7 @@ def test_mixing_pairs_use_the_bands():
     assert all(10 <= h < 20 for h in hard.tolist())
     assert lam.min() >= 0.7
     assert lam.max() <= 1.0
-    # The most uncertain 10 % are never mixed in.
+    # The most uncertain 10 % are left out of the mix.
     assert not any(h < 10 for h in hard.tolist())
 
 

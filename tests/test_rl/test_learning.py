@@ -3,7 +3,7 @@
 Synthetic task: the best temperature of an instance is ``2 + 6 * s_0`` (its
 first state feature). Each batch of 48 instances earns one reward, minus the
 mean squared distance of its temperatures to the best ones, delivered after
-the batch; no per-instance reward is ever shown to the agent.
+the batch. The agent is never shown a per-instance reward.
 """
 import pytest
 import torch

@@ -27,7 +27,7 @@ class RLKDLDHead(LDHead):
 
     Every positive location is a KD instance. Its state comes from the
     classification scores (sigmoid) of the ground-truth class it is assigned
-    to; its temperature softens the teacher's and the student's box-edge
+    to. Its temperature softens the teacher's and the student's box-edge
     distributions (all four edges of a location share it) in the LD term.
     When ``loss_kd_cls`` is set, the same temperature also enters a binary
     KD term on the classification logits: each class logit is divided by

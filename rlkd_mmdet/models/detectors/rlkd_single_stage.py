@@ -185,7 +185,7 @@ class RLKDSingleStageDetector(SingleStageDetector):
         """Re-evaluate the KD instances of the last training batch.
 
         Used for ``reward_mode='same_batch'``: after the optimizer step, the
-        student sees the same (possibly mixed) images again, and the states
+        student is run on the same (possibly mixed) images again, and the states
         of the same positive locations are returned. BatchNorm running
         statistics are left untouched. Costs one student and one teacher
         forward pass.

@@ -16,12 +16,11 @@ warm-up (fixed temperature), acting only, and agent training (acting,
 recording and a PPO update whenever ``rollout_batches`` episodes are ready).
 Teachers are random: a trained one costs the same.
 
-Peak memory: with CUDA, the growth of ``torch.cuda.max_memory_allocated``
-over the training steps. On the CPU, the growth of the peak resident set
-size (``VmHWM``, reset through ``/proc/self/clear_refs`` after the model is
-built) over the resident size before training. Each (task, source) pair is
-measured in its own forked process before the timing starts, so one
-variant's allocations cannot hide another's.
+Peak memory: the peak growth of live tensor memory over the training
+steps: ``torch.cuda.max_memory_allocated`` with CUDA; on the CPU, the
+running sum of the allocations and frees that the torch profiler records.
+Each (task, source) pair is measured in its own forked process before the
+timing starts, so one variant's allocations cannot hide another's.
 
 Writes ``<work-dir>/overhead.json``: ``{task: {source: {"step_time_ratio",
 "peak_mem_ratio", ...}}}``, ratios relative to ``fixed``, and the device,
@@ -32,7 +31,6 @@ import json
 import multiprocessing
 import os
 import os.path as osp
-import resource
 import statistics
 import sys
 import time
@@ -329,60 +327,60 @@ def time_task(task: str, steps: int, warmup_steps: int,
     return results, schedule
 
 
-def current_rss_bytes() -> int:
-    """Return the resident set size of this process, from /proc."""
-    with open('/proc/self/statm') as f:
-        resident_pages = int(f.read().split()[1])
-    return resident_pages * os.sysconf('SC_PAGE_SIZE')
+def allocated_peak(run: Callable[[], None]) -> int:
+    """Return the peak growth of live tensor memory while ``run`` runs.
 
-
-def reset_peak_rss() -> bool:
-    """Reset the kernel's peak RSS of this process; False if unsupported."""
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-        return True
-    except OSError:
-        return False
-
-
-def peak_rss_bytes() -> int:
-    """Return the peak resident set size (``VmHWM``) of this process."""
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    On CUDA this is ``torch.cuda.max_memory_allocated`` over the allocation
+    before the run. On the CPU, where torch keeps no such counter, the
+    profiler records every tensor allocation and free with its size. Their
+    running sum in time order is the live tensor memory, and its maximum is
+    the peak. Unlike the resident set size, this does not depend on how the
+    C allocator reuses freed pages, so repeated measurements agree.
+    """
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+        baseline = torch.cuda.memory_allocated()
+        run()
+        return torch.cuda.max_memory_allocated() - baseline
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU],
+                 profile_memory=True) as prof:
+        run()
+    records = [
+        event for event in prof.profiler.kineto_results.events()
+        if event.name() == '[memory]'
+    ]
+    records.sort(key=lambda event: event.start_ns())
+    live = peak = 0
+    for event in records:
+        live += event.nbytes()
+        peak = max(peak, live)
+    return peak
 
 
 def probe_memory(task: str, source: str, steps: int, data_root: str) -> dict:
-    """Measure the peak memory growth of ``steps`` training steps.
+    """Measure the peak tensor memory growth of ``steps`` training steps.
 
     Returns:
         dict: ``peak_mem_bytes`` and ``method``.
     """
     variant = Variant(task, source, data_root, rollout_batches=1)
     batches = cycle(variant.loader)
-    if torch.cuda.is_available():
-        torch.cuda.reset_peak_memory_stats()
-        baseline = torch.cuda.memory_allocated()
-        method = 'cuda_max_memory_allocated'
-    else:
-        baseline = current_rss_bytes()
-        method = ('peak_rss_after_reset'
-                  if reset_peak_rss() else 'ru_maxrss_since_start')
-    for i in range(steps):
-        # Act in every step and train the agent in the last ones, so the
-        # buffer and the PPO update are part of the peak.
-        variant.set_phase('training' if i >= (steps - 1) // 2 else 'acting')
-        variant.step(next(batches))
-    peak = (torch.cuda.max_memory_allocated()
-            if torch.cuda.is_available() else peak_rss_bytes())
-    return dict(peak_mem_bytes=max(peak - baseline, 1), method=method)
+    # Load the batches first, so that only the steps are measured.
+    data = [next(batches) for _ in range(steps)]
+
+    def run() -> None:
+        for i in range(steps):
+            # Act in every step and train the agent in the last ones, so
+            # the buffer and the PPO update are part of the peak.
+            variant.set_phase('training' if i >= (steps - 1) // 2 else
+                              'acting')
+            variant.step(data[i])
+
+    peak = allocated_peak(run)
+    method = ('cuda_max_memory_allocated'
+              if torch.cuda.is_available() else 'cpu_profiler_allocations')
+    return dict(peak_mem_bytes=max(peak, 1), method=method)
 
 
 def _probe_child(queue, task: str, source: str, steps: int,

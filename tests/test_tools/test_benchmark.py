@@ -75,3 +75,34 @@ def test_quick_benchmark_writes_ratios(tmp_path, digits_coco):
         warmup=1, acting=1, training=2)
     assert 'detection' in result.stdout
     assert 'rlkd_kd_weight' in result.stdout
+
+
+def test_allocated_peak_counts_live_tensors():
+    import torch
+    benchmark = load_benchmark()
+    size = 4 * 2**20
+    live_buffers = []
+
+    def run():
+        # Two buffers live at once, then one is freed and a third made:
+        # the peak is two buffers, not the three allocated in total.
+        first = torch.ones(size // 4, dtype=torch.float32)
+        second = torch.ones(size // 4, dtype=torch.float32)
+        del first
+        third = torch.ones(size // 4, dtype=torch.float32)
+        live_buffers.extend([second, third])
+
+    peak = benchmark.allocated_peak(run)
+    assert 2 * size <= peak < 3 * size
+
+
+def test_allocated_peak_ignores_memory_held_before():
+    import torch
+    benchmark = load_benchmark()
+    earlier_buffer = torch.ones(2**20)  # noqa: F841, 4 MiB before the run
+
+    def run():
+        torch.ones(2**18)  # 1 MiB
+
+    peak = benchmark.allocated_peak(run)
+    assert 2**20 <= peak < 2**21

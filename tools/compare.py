@@ -9,8 +9,11 @@ teacher is trained once (seed 0) unless its checkpoint already exists.
 
 Finished runs are kept in ``<work-dir>/results_<schedule>.json`` and skipped
 when the script runs again, so an interrupted comparison resumes. The script
-prints mean and std over seeds per source and writes them to
-``summary_<schedule>.json``, with a bar plot in ``compare_<schedule>.png``.
+prints mean and std over seeds per source and, for every RLKD source, the
+per-seed difference to fixed-temperature KD and to CTKD with a paired t-test
+(runs with the same seed share the student's initialisation and data order).
+It writes them to ``summary_<schedule>.json``, with a bar plot in
+``compare_<schedule>.png``.
 Runs go to ``<work-dir>/<schedule>/<task>/``; ``<schedule>`` is ``full`` or
 ``quick``.
 """
@@ -46,6 +49,10 @@ CONFIG_DIRS = dict(
     detection=osp.join(ROOT, 'configs', 'demo'),
     classification=osp.join(ROOT, 'configs', 'digits_cls'))
 METRICS = dict(detection='bbox_mAP', classification='top1')
+# Each RLKD source is compared with these sources, seed by seed.
+BASELINES = ('fixed', 'ctkd')
+# Two-sided p-value below which a difference counts as beyond seed noise.
+SIGNIFICANCE = 0.05
 KD_WEIGHT_OPTIONS = [
     'custom_hooks.0.agent.learn_kd_weight=True',
     'custom_hooks.0.agent.kd_weight_range=[0,2]',
@@ -202,25 +209,95 @@ def summarize(results: Dict[str, Dict[str, Dict[str, float]]]
     return summary
 
 
-def print_summary(summary: Dict[str, Dict[str, dict]]) -> None:
-    """Print mean +- std of each source's metric."""
+def compare_paired(by_seed: Dict[str, float],
+                   baseline_by_seed: Dict[str, float]) -> Optional[dict]:
+    """Compare two sources over the seeds both have run.
+
+    Returns:
+        dict | None: ``mean_diff`` and ``std_diff`` (sample std) of the
+        per-seed differences, ``seeds``, the paired t statistic ``t`` and
+        its two-sided ``p`` (None when the differences are all equal or
+        there are fewer than 2 seeds), and ``verdict``: ``'better'`` or
+        ``'worse'`` when p < SIGNIFICANCE, else ``'within seed noise'``.
+        None when no seed is shared.
+    """
+    seeds = sorted(set(by_seed) & set(baseline_by_seed), key=int)
+    if not seeds:
+        return None
+    diffs = [by_seed[seed] - baseline_by_seed[seed] for seed in seeds]
+    mean_diff = statistics.mean(diffs)
+    std_diff = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
+    t = p = None
+    if len(diffs) > 1 and std_diff > 0:
+        from scipy import stats
+        result = stats.ttest_1samp(diffs, 0.0)
+        t, p = float(result.statistic), float(result.pvalue)
+    verdict = 'within seed noise'
+    if p is not None and p < SIGNIFICANCE:
+        verdict = 'better' if mean_diff > 0 else 'worse'
+    return dict(
+        mean_diff=mean_diff,
+        std_diff=std_diff,
+        seeds=len(diffs),
+        t=t,
+        p=p,
+        verdict=verdict)
+
+
+def compare_sources(results: Dict[str, Dict[str, Dict[str, float]]]
+                    ) -> Dict[str, Dict[str, dict]]:
+    """Compare every RLKD source with each baseline, per task.
+
+    Returns:
+        dict: ``{task: {"<source> - <baseline>": compare_paired(...)}}``.
+    """
+    comparisons: Dict[str, Dict[str, dict]] = {}
+    for task, sources in results.items():
+        comparisons[task] = {}
+        for source in sources:
+            if not source.startswith('rlkd'):
+                continue
+            for baseline in BASELINES:
+                if baseline not in sources:
+                    continue
+                comparison = compare_paired(sources[source],
+                                            sources[baseline])
+                if comparison is not None:
+                    comparisons[task][f'{source} - {baseline}'] = comparison
+    return comparisons
+
+
+def print_summary(summary: Dict[str, Dict[str, dict]],
+                  comparisons: Dict[str, Dict[str, dict]]) -> None:
+    """Print mean +- std of each source and the paired comparisons."""
     for task, sources in summary.items():
         print(f'\n[compare] {task}: {METRICS[task]}, mean +- std over seeds')
         for source, stats in sources.items():
             print(f'  {source:<16}{stats["mean"]:>9.3f} +- '
                   f'{stats["std"]:<7.3f}({stats["seeds"]} seeds)')
+        for pair, comparison in comparisons.get(task, {}).items():
+            p = comparison['p']
+            p_text = 'p = n/a' if p is None else f'p = {p:.3f}'
+            print(f'  {pair:<24}{comparison["mean_diff"]:>+9.3f} +- '
+                  f'{comparison["std_diff"]:.3f} per seed '
+                  f'({comparison["seeds"]} seeds, paired t-test {p_text}): '
+                  f'{comparison["verdict"]}')
 
 
 def plot(results: Dict[str, Dict[str, Dict[str, float]]],
-         summary: Dict[str, Dict[str, dict]], out_path: str) -> None:
-    """Save bars of the mean with std error bars and the single seeds."""
+         summary: Dict[str, Dict[str, dict]],
+         comparisons: Dict[str, Dict[str, dict]], out_path: str) -> None:
+    """Save bars of the mean with std error bars and the single seeds.
+
+    Each panel lists the paired comparisons under its bars.
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     tasks = list(summary)
     fig, axes = plt.subplots(
-        1, len(tasks), figsize=(5 * len(tasks), 4), squeeze=False)
+        1, len(tasks), figsize=(5 * len(tasks), 5), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         sources = list(summary[task])
         means = [summary[task][s]['mean'] for s in sources]
@@ -235,6 +312,20 @@ def plot(results: Dict[str, Dict[str, Dict[str, float]]],
         ax.set_xticklabels(sources, rotation=20)
         ax.set_ylabel(METRICS[task])
         ax.set_title(task)
+        lines = []
+        for pair, comparison in comparisons.get(task, {}).items():
+            p = comparison['p']
+            p_text = 'n/a' if p is None else f'{p:.2f}'
+            lines.append(f'{pair}: {comparison["mean_diff"]:+.3f}, '
+                         f'p = {p_text} ({comparison["verdict"]})')
+        if lines:
+            ax.text(
+                0.0,
+                -0.3,
+                '\n'.join(lines),
+                transform=ax.transAxes,
+                va='top',
+                fontsize=8)
     fig.tight_layout()
     fig.savefig(out_path, dpi=100)
     plt.close(fig)
@@ -244,7 +335,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     """Train the missing runs, then print and plot the comparison.
 
     Returns:
-        dict: ``{task: {source: {"mean", "std", "seeds"}}}``.
+        dict: ``{task: {"sources": {source: {"mean", "std", "seeds"}},
+        "comparisons": {"<source> - <baseline>": {...}}}}``, as written to
+        ``summary_<schedule>.json``.
     """
     args = parse_args(argv)
     work_dir = osp.abspath(args.work_dir)
@@ -281,13 +374,18 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
         for task in args.tasks
     }
     summary = summarize(selected)
+    comparisons = compare_sources(selected)
+    report = {
+        task: dict(sources=summary[task], comparisons=comparisons[task])
+        for task in summary
+    }
     with open(osp.join(work_dir, f'summary_{schedule}.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
-    print_summary(summary)
+        json.dump(report, f, indent=2)
+    print_summary(summary, comparisons)
     plot_path = osp.join(work_dir, f'compare_{schedule}.png')
-    plot(selected, summary, plot_path)
+    plot(selected, summary, comparisons, plot_path)
     print(f'\n[compare] results in {results_path}, plot in {plot_path}')
-    return summary
+    return report
 
 
 if __name__ == '__main__':

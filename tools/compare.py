@@ -12,7 +12,7 @@ when the script runs again, so an interrupted comparison resumes. The script
 prints mean and std over seeds per source and, for every RLKD source, the
 per-seed difference to fixed-temperature KD and to CTKD with a paired t-test
 (runs with the same seed share the student's initialisation and data order).
-It writes them to ``summary_<schedule>.json``, with a bar plot in
+It writes them to ``summary_<schedule>.json``, with a plot in
 ``compare_<schedule>.png``.
 Runs go to ``<work-dir>/<schedule>/<task>/``; ``<schedule>`` is ``full`` or
 ``quick``.
@@ -282,14 +282,19 @@ def print_summary(summary: Dict[str, Dict[str, dict]],
                   f'{comparison["std_diff"]:.3f} per seed '
                   f'({comparison["seeds"]} seeds, paired t-test {p_text}): '
                   f'{comparison["verdict"]}')
+        if len(comparisons.get(task, {})) > 1:
+            print(f'  (each p is for one comparison, not corrected for the '
+                  f'{len(comparisons[task])} made here)')
 
 
 def plot(results: Dict[str, Dict[str, Dict[str, float]]],
          summary: Dict[str, Dict[str, dict]],
          comparisons: Dict[str, Dict[str, dict]], out_path: str) -> None:
-    """Save bars of the mean with std error bars and the single seeds.
+    """Save one row of two panels per task.
 
-    Each panel lists the paired comparisons under its bars.
+    The left panel shows each source's seeds as dots and their mean +- std.
+    The right panel shows the per-seed differences of each paired
+    comparison around zero, labelled with p and the verdict.
     """
     import matplotlib
     matplotlib.use('Agg')
@@ -297,35 +302,55 @@ def plot(results: Dict[str, Dict[str, Dict[str, float]]],
 
     tasks = list(summary)
     fig, axes = plt.subplots(
-        1, len(tasks), figsize=(5 * len(tasks), 5), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+        len(tasks), 2, figsize=(11, 4.5 * len(tasks)), squeeze=False)
+    for row, task in zip(axes, tasks):
+        ax = row[0]
         sources = list(summary[task])
-        means = [summary[task][s]['mean'] for s in sources]
-        stds = [summary[task][s]['std'] for s in sources]
-        positions = range(len(sources))
-        ax.bar(positions, means, yerr=stds, capsize=4, color='tab:blue',
-               alpha=0.6)
-        for position, source in zip(positions, sources):
+        for position, source in enumerate(sources):
             values = list(results[task][source].values())
-            ax.plot([position] * len(values), values, 'k.')
-        ax.set_xticks(list(positions))
+            ax.plot([position] * len(values), values, '.', color='gray')
+            ax.errorbar(
+                position,
+                summary[task][source]['mean'],
+                yerr=summary[task][source]['std'],
+                fmt='o',
+                color='tab:blue',
+                capsize=5)
+        ax.set_xticks(range(len(sources)))
         ax.set_xticklabels(sources, rotation=20)
         ax.set_ylabel(METRICS[task])
-        ax.set_title(task)
-        lines = []
-        for pair, comparison in comparisons.get(task, {}).items():
+        ax.set_title(f'{task}: seeds (dots), mean +- std')
+        ax.grid(axis='y', alpha=0.3)
+
+        ax = row[1]
+        pairs = comparisons.get(task, {})
+        labels = []
+        for position, (pair, comparison) in enumerate(pairs.items()):
+            source, baseline = pair.split(' - ')
+            seeds = sorted(
+                set(results[task][source]) & set(results[task][baseline]),
+                key=int)
+            diffs = [
+                results[task][source][seed] - results[task][baseline][seed]
+                for seed in seeds
+            ]
+            ax.plot([position] * len(diffs), diffs, '.', color='gray')
+            ax.errorbar(
+                position,
+                comparison['mean_diff'],
+                yerr=comparison['std_diff'],
+                fmt='o',
+                color='tab:red',
+                capsize=5)
             p = comparison['p']
             p_text = 'n/a' if p is None else f'{p:.2f}'
-            lines.append(f'{pair}: {comparison["mean_diff"]:+.3f}, '
-                         f'p = {p_text} ({comparison["verdict"]})')
-        if lines:
-            ax.text(
-                0.0,
-                -0.3,
-                '\n'.join(lines),
-                transform=ax.transAxes,
-                va='top',
-                fontsize=8)
+            labels.append(f'{pair}\np = {p_text}\n{comparison["verdict"]}')
+        ax.axhline(0.0, color='black', linewidth=0.8)
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, fontsize=8)
+        ax.set_ylabel(f'{METRICS[task]} difference, same seed')
+        ax.set_title(f'{task}: paired differences')
+        ax.grid(axis='y', alpha=0.3)
     fig.tight_layout()
     fig.savefig(out_path, dpi=100)
     plt.close(fig)

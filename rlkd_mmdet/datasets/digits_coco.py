@@ -101,6 +101,29 @@ def _make_canvas(rng: np.random.Generator, images: np.ndarray,
     return (canvas * 255).clip(0, 255).astype(np.uint8), objects
 
 
+def check_output_folder(out_dir: str) -> None:
+    """Raise if ``out_dir`` contains files this builder does not write.
+
+    The builder overwrites its own files, so an interrupted build can be
+    rerun, but it never writes into a folder with other content, such as a
+    real COCO folder passed by mistake.
+    """
+    if not osp.isdir(out_dir):
+        return
+    own = {'annotations', 'train', 'val'}
+    others = sorted(set(os.listdir(out_dir)) - own)
+    annotations = osp.join(out_dir, 'annotations')
+    if osp.isdir(annotations):
+        others += sorted(
+            osp.join('annotations', name) for name in os.listdir(annotations)
+            if name not in ('instances_train.json', 'instances_val.json'))
+    if others:
+        listed = ', '.join(others[:5]) + (', ...' if len(others) > 5 else '')
+        raise FileExistsError(
+            f'{out_dir} is not empty and not a digits dataset (it has '
+            f'{listed}); pass a new or empty folder for the digits data')
+
+
 def build_digits_coco(out_dir: str,
                       num_train: int = 800,
                       num_val: int = 300,
@@ -126,6 +149,7 @@ def build_digits_coco(out_dir: str,
     """
     if image_size < 32:
         raise ValueError(f'image_size must be >= 32, got {image_size}')
+    check_output_folder(out_dir)
     sources = _split_sources(seed)
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
     categories = [

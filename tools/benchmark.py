@@ -31,6 +31,7 @@ import json
 import multiprocessing
 import os
 import os.path as osp
+import queue as queue_module
 import statistics
 import sys
 import time
@@ -57,7 +58,9 @@ CONFIGS = dict(
         rlkd_kd_weight='kd-rlkd_digits.py'))
 CONFIG_DIRS = dict(detection='demo', classification='digits_cls')
 # --quick: timed steps per variant, untimed first steps, memory-probe steps.
-QUICK = dict(steps=20, warmup_steps=1, memory_steps=2)
+QUICK = dict(steps=20, warmup_steps=1, memory_steps=4)
+# A memory probe needs a PPO update before its last step, see probe_memory.
+MIN_MEMORY_STEPS = 4
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -78,36 +81,49 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--memory-steps',
         type=int,
         default=None,
-        help='training steps of each peak-memory process (default 10, 2 '
-        'with --quick); 0 skips the memory measurement and leaves '
-        'peak_mem_ratio out of the output')
+        help='training steps of each peak-memory process (default 10, 4 '
+        f'with --quick, at least {MIN_MEMORY_STEPS}); 0 skips the memory '
+        'measurement and leaves peak_mem_ratio out of the output')
     parser.add_argument(
         '--jobs',
         type=int,
         default=2,
-        help='peak-memory processes run at once')
+        help='peak-memory processes run at once (default 2)')
     parser.add_argument(
         '--tasks', nargs='+', default=list(TASKS), choices=TASKS,
-        help='tasks to measure')
+        help='tasks to measure (default: both)')
     parser.add_argument(
         '--data-root',
         default='data/digits_coco',
-        help='digits detection dataset, built there when missing')
+        help='digits detection dataset (default data/digits_coco), built '
+        'there when the folder is missing or empty')
     parser.add_argument(
-        '--work-dir', default='work_dirs/benchmark', help='output folder')
+        '--work-dir',
+        default='work_dirs/benchmark',
+        help='output folder (default work_dirs/benchmark)')
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='20 timed steps and 2 memory steps per variant (under 3 '
-        'minutes on 2 CPU cores)')
+        help='20 timed steps and 4 memory steps per variant (about 1 '
+        'minute on 2 idle CPU cores)')
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else dict(
         steps=100, warmup_steps=5, memory_steps=10)
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if args.steps < 2:
-        raise SystemExit(f'--steps must be at least 2, got {args.steps}')
+    try:
+        make_phases(args.steps)
+    except ValueError as error:
+        raise SystemExit(f'invalid --steps: {error}') from None
+    if args.warmup_steps < 0:
+        raise SystemExit('--warmup-steps must be 0 or more, got '
+                         f'{args.warmup_steps}')
+    if args.memory_steps != 0 and args.memory_steps < MIN_MEMORY_STEPS:
+        raise SystemExit(f'--memory-steps must be 0 (skip) or at least '
+                         f'{MIN_MEMORY_STEPS}, got {args.memory_steps}')
+    if args.jobs < 1:
+        raise SystemExit(f'--jobs must be at least 1, got {args.jobs}')
     return args
 
 
@@ -371,10 +387,11 @@ def probe_memory(task: str, source: str, steps: int, data_root: str) -> dict:
 
     def run() -> None:
         for i in range(steps):
-            # Act in every step and train the agent in the last ones, so
-            # the buffer and the PPO update are part of the peak.
-            variant.set_phase('training' if i >= (steps - 1) // 2 else
-                              'acting')
+            # Record from the second step on. With one batch per rollout the
+            # first PPO update ends the third step, so the later steps run
+            # with the policy's gradients and Adam moments allocated, as in
+            # training.
+            variant.set_phase('training' if i >= 1 else 'acting')
             variant.step(data[i])
 
     peak = allocated_peak(run)
@@ -418,7 +435,17 @@ def measure_memory(tasks: Sequence[str], steps: int, data_root: str,
                 args=(queue, task, source, steps, data_root))
             process.start()
             running[(task, source)] = process
-        task, source, result, error = queue.get()
+        try:
+            task, source, result, error = queue.get(timeout=5)
+        except queue_module.Empty:
+            # A child that died without a result (killed for memory, for
+            # example) would otherwise leave this loop waiting forever.
+            for (task, source), process in running.items():
+                if not process.is_alive() and queue.empty():
+                    raise RuntimeError(
+                        f'memory probe of {task}/{source} exited with code '
+                        f'{process.exitcode} without a result') from None
+            continue
         # The child exits right after sending its small result.
         running.pop((task, source)).join()
         if error is not None:
@@ -447,22 +474,26 @@ def summarize(timings: Dict[str, dict],
 
 def print_table(results: Dict[str, dict]) -> None:
     """Print step time, phase medians, memory and agent time per source."""
-    header = (f'{"task":<16}{"source":<16}{"step ms":>9}{"x fixed":>9}'
-              f'{"warmup":>9}{"acting":>9}{"training":>9}{"peak MB":>9}'
-              f'{"x fixed":>9}{"act ms":>8}{"rew ms":>8}{"upd ms":>8}')
+    print('[benchmark] ratio: to fixed-temperature KD; warm-up, acting, '
+          'training: median step ms in each phase; peak MB: peak growth of '
+          'live tensor memory; act, reward, update: agent ms per call')
+    header = (f'{"task":<16}{"source":<16}{"step ms":>9}{"ratio":>7}'
+              f'{"warm-up":>9}{"acting":>9}{"training":>9}{"peak MB":>9}'
+              f'{"ratio":>7}{"act":>7}{"reward":>7}{"update":>8}')
     print(header)
     for task, sources in results.items():
         for source, entry in sources.items():
             medians = entry['median_step_s_by_phase']
             row = (f'{task:<16}{source:<16}{1000 * entry["step_time_s"]:>9.1f}'
-                   f'{entry["step_time_ratio"]:>9.2f}')
+                   f'{entry["step_time_ratio"]:>7.2f}')
             for phase in ('warmup', 'acting', 'training'):
                 row += f'{1000 * medians.get(phase, float("nan")):>9.1f}'
-            row += (f'{entry.get("peak_mem_mb", float("nan")):>9.1f}'
-                    f'{entry.get("peak_mem_ratio", float("nan")):>9.2f}')
-            for name in ('act', 'reward', 'update'):
+            row += (f'{entry.get("peak_mem_mb", float("nan")):>9.2f}'
+                    f'{entry.get("peak_mem_ratio", float("nan")):>7.3f}')
+            for name, width in (('act', 7), ('reward', 7), ('update', 8)):
                 value = entry.get(f'agent_{name}_ms_per_call')
-                row += f'{value:>8.1f}' if value is not None else f'{"-":>8}'
+                row += (f'{value:>{width}.1f}'
+                        if value is not None else f'{"-":>{width}}')
             print(row)
 
 

@@ -106,3 +106,47 @@ def test_allocated_peak_ignores_memory_held_before():
 
     peak = benchmark.allocated_peak(run)
     assert 2**20 <= peak < 2**21
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--steps', '3'], 'use at least 4'),
+    (['--memory-steps', '2'], 'at least 4, got 2'),
+    (['--warmup-steps', '-1'], 'got -1'),
+    (['--jobs', '0'], '--jobs must be at least 1, got 0'),
+])
+def test_invalid_arguments_rejected(argv, message):
+    benchmark = load_benchmark()
+    with pytest.raises(SystemExit, match=message):
+        benchmark.parse_args(argv)
+
+
+def test_quick_memory_probe_includes_adam_moments():
+    benchmark = load_benchmark()
+    import rlkd_mmdet.cls  # noqa: F401
+    import rlkd_mmdet.engine  # noqa: F401
+    import rlkd_mmdet.models  # noqa: F401
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    steps = benchmark.parse_args(['--quick']).memory_steps
+    fixed = benchmark.probe_memory('classification', 'fixed', steps,
+                                   'unused')
+    rlkd = benchmark.probe_memory('classification', 'rlkd', steps, 'unused')
+    variant = benchmark.Variant('classification', 'rlkd', 'unused', 1)
+    num_params = sum(p.numel() for p in variant.agent.policy.parameters())
+    # The policy's two Adam moments live on after the first PPO update, so
+    # a later step's peak includes them.
+    extra = rlkd['peak_mem_bytes'] - fixed['peak_mem_bytes']
+    assert extra >= 2 * 4 * num_params
+
+
+def test_dead_memory_probe_raises(monkeypatch):
+    import os
+    benchmark = load_benchmark()
+
+    def die(*args):
+        os._exit(3)
+
+    # The forked child runs the replaced function and exits at once.
+    monkeypatch.setattr(benchmark, '_probe_child', die)
+    with pytest.raises(RuntimeError, match='exited with code 3'):
+        benchmark.measure_memory(['classification'], 4, 'unused', jobs=1)

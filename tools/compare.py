@@ -75,7 +75,13 @@ def load_tool(name: str) -> ModuleType:
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog='Finished runs are read from <work-dir>/results_<schedule>.'
+        'json and not trained again; they are identified by task, source '
+        'and seed only, so use another --work-dir after changing the data '
+        'or the teacher.')
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -101,8 +107,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--data-root',
         default=None,
-        help='digits detection dataset (default: data/digits_coco, or '
-        'data/digits_coco_quick with --quick)')
+        help='digits detection dataset; when unset, data/digits_coco '
+        '(data/digits_coco_quick with --quick)')
     return parser.parse_args(argv)
 
 
@@ -213,28 +219,36 @@ def compare_paired(by_seed: Dict[str, float],
                    baseline_by_seed: Dict[str, float]) -> Optional[dict]:
     """Compare two sources over the seeds both have run.
 
+    The per-seed differences are rounded to 9 decimals first, so that equal
+    gains (one val image in every seed, say) count as equal despite float
+    rounding.
+
     Returns:
         dict | None: ``mean_diff`` and ``std_diff`` (sample std) of the
         per-seed differences, ``seeds``, the paired t statistic ``t`` and
-        its two-sided ``p`` (None when the differences are all equal or
-        there are fewer than 2 seeds), and ``verdict``: ``'better'`` or
-        ``'worse'`` when p < SIGNIFICANCE, else ``'within seed noise'``.
+        its two-sided ``p``, and ``verdict``: ``'better'`` or ``'worse'``
+        when p < SIGNIFICANCE, ``'within seed noise'`` otherwise. With fewer
+        than 2 shared seeds, or differences that are all equal, there is no
+        test: ``t`` and ``p`` are None and the verdict is ``'undetermined'``.
         None when no seed is shared.
     """
     seeds = sorted(set(by_seed) & set(baseline_by_seed), key=int)
     if not seeds:
         return None
-    diffs = [by_seed[seed] - baseline_by_seed[seed] for seed in seeds]
+    diffs = [
+        round(by_seed[seed] - baseline_by_seed[seed], 9) for seed in seeds
+    ]
     mean_diff = statistics.mean(diffs)
     std_diff = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
     t = p = None
+    verdict = 'undetermined'
     if len(diffs) > 1 and std_diff > 0:
         from scipy import stats
         result = stats.ttest_1samp(diffs, 0.0)
         t, p = float(result.statistic), float(result.pvalue)
-    verdict = 'within seed noise'
-    if p is not None and p < SIGNIFICANCE:
-        verdict = 'better' if mean_diff > 0 else 'worse'
+        verdict = 'within seed noise'
+        if p < SIGNIFICANCE:
+            verdict = 'better' if mean_diff > 0 else 'worse'
     return dict(
         mean_diff=mean_diff,
         std_diff=std_diff,

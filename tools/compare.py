@@ -360,6 +360,7 @@ def plot(results: Dict[str, Dict[str, Dict[str, float]]],
             p_text = 'n/a' if p is None else f'{p:.2f}'
             labels.append(f'{pair}\np = {p_text}\n{comparison["verdict"]}')
         ax.axhline(0.0, color='black', linewidth=0.8)
+        ax.set_xlim(-0.5, max(len(labels), 2) - 0.5)
         ax.set_xticks(range(len(labels)))
         ax.set_xticklabels(labels, fontsize=8)
         ax.set_ylabel(f'{METRICS[task]} difference, same seed')

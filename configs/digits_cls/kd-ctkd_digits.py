@@ -14,3 +14,5 @@ model = dict(
         lambda_max=1.0,
         curriculum_epochs=5,
         initial_temperature=4.0))
+# Log the learnt temperature as train/temperature/T_mean (and std, min, max).
+custom_hooks = [dict(type='TemperatureLoggerHook', interval=10)]

@@ -12,6 +12,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from rlkd_mmdet.rl import RLKDAgent
+from .temperature_logger_hook import update_temperature_scalars
 
 DATA_BATCH = Optional[dict]
 
@@ -170,18 +171,10 @@ class RLKDHook(Hook):
         message_hub = runner.message_hub
         temperature = source.last_temperature
         if temperature is not None and temperature.numel() > 0:
-            t = temperature.float()
-            self._record_histogram(runner, t)
+            self._record_histogram(runner, temperature.float())
             if self.every_n_train_iters(runner, self.log_interval):
-                message_hub.update_scalar('train/rlkd/T_mean',
-                                          float(t.mean()))
-                message_hub.update_scalar(
-                    'train/rlkd/T_std',
-                    float(t.std()) if t.numel() > 1 else 0.0)
-                message_hub.update_scalar('train/rlkd/T_min', float(t.min()))
-                message_hub.update_scalar('train/rlkd/T_max', float(t.max()))
-                message_hub.update_scalar('train/rlkd/num_instances',
-                                          float(t.numel()))
+                update_temperature_scalars(message_hub, 'train/rlkd',
+                                           temperature)
 
         if self.agent.reward_mode == 'same_batch' and self.agent.has_pending:
             model = self._model(runner)

@@ -44,7 +44,7 @@ def test_quick_benchmark_writes_ratios(tmp_path, digits_coco):
         [
             sys.executable,
             osp.join(ROOT, 'tools', 'benchmark.py'), '--quick', '--steps',
-            '4', '--memory-steps', '2', '--work-dir',
+            '4', '--memory-steps', '4', '--work-dir',
             str(work_dir), '--data-root', digits_coco
         ],
         capture_output=True,

@@ -6,18 +6,13 @@ import sys
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, load_tool
 
 SOURCES = {'fixed', 'ctkd', 'ls', 'rlkd', 'rlkd_kd_weight'}
 
 
 def load_benchmark():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_tool', osp.join(ROOT, 'tools', 'benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmark')
 
 
 def test_phases_follow_paper_proportions():

@@ -1,20 +1,15 @@
 """Tests of tools/compare.py."""
-import importlib.util
 import json
 import math
 import os.path as osp
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import load_tool
 
 
 def load_compare():
-    spec = importlib.util.spec_from_file_location(
-        'compare_tool', osp.join(ROOT, 'tools', 'compare.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('compare')
 
 
 def test_paired_comparison_matches_closed_form():

@@ -1,4 +1,3 @@
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -11,7 +10,7 @@ from mmengine.runner import Runner, load_checkpoint
 import rlkd_mmdet.engine  # noqa: F401
 import rlkd_mmdet.models  # noqa: F401
 
-from ..conftest import ROOT
+from ..conftest import ROOT, load_tool
 from ..test_models.test_rlkd_two_stage import _batch, _empty_batch
 
 register_all_modules()
@@ -21,15 +20,7 @@ DISTILLER_CONFIG = osp.join(DEMO, 'faster-rcnn_kd-rlkd_student_digits.py')
 STUDENT_CONFIG = osp.join(DEMO, 'faster-rcnn_student_digits.py')
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'export_student', osp.join(ROOT, 'tools', 'export_student.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-export_tool = _load_tool()
+export_tool = load_tool('export_student')
 
 
 def _use_data(cfg, data_root, work_dir):

@@ -14,5 +14,10 @@ model = dict(
         lambda_max=1.0,
         curriculum_epochs=5,
         initial_temperature=4.0))
+# No weight decay on the temperature parameters. Decay would pull the sigmoid
+# logit towards 0, so T towards 11, the middle of [1, 21].
+optim_wrapper = dict(
+    paramwise_cfg=dict(
+        custom_keys={'temperature_source': dict(decay_mult=0.0)}))
 # Log the learnt temperature as train/temperature/T_mean (and std, min, max).
 custom_hooks = [dict(type='TemperatureLoggerHook', interval=10)]

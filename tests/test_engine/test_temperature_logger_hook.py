@@ -46,8 +46,12 @@ def test_logs_ctkd_temperature(tmp_path):
         scalars['train/temperature/T_max'].current())
     # CTKD has moved its temperature away from the initial T=4.
     assert abs(float(last.mean()) - 4.0) > 1e-3
-    first = scalars['train/temperature/T_mean'].data[0][0]
-    assert first == pytest.approx(4.0)
+    # Epoch 0 (4 iterations) has a reversal coefficient of 0 and no weight
+    # decay on the temperature, so T stays at 4.
+    epoch_0 = scalars['train/temperature/T_mean'].data[0][:4]
+    assert len(epoch_0) == 4
+    for value in epoch_0:
+        assert abs(value - 4.0) < 1e-5
 
 
 def test_rejects_model_without_source():

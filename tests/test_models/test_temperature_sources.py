@@ -1,5 +1,6 @@
 """Tests of the CTKD and logit-standardisation temperature sources."""
 import math
+import os.path as osp
 
 import pytest
 import torch
@@ -256,3 +257,40 @@ def test_sources_build_from_config():
     assert isinstance(ls, LogitStandardTemperature)
     assert isinstance(
         MODELS.build(dict(type='LogitStandardKDLoss')), InstanceKDLoss)
+
+
+@pytest.mark.parametrize('config, teacher_config', [
+    ('configs/digits_cls/kd-ctkd_digits.py', None),
+    ('configs/demo/ld_ctkd_student_digits.py',
+     'configs/demo/gfl_teacher_digits.py'),
+])
+def test_ctkd_configs_exclude_temperature_from_decay(config, teacher_config):
+    import rlkd_mmdet.cls  # noqa: F401
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+
+    from ..conftest import ROOT
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg.model.teacher_ckpt = None
+    if teacher_config is not None:
+        cfg.model.teacher_config = osp.join(ROOT, teacher_config)
+    model = MODELS.build(cfg.model)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    names = {id(p): name for name, p in model.named_parameters()}
+    decay = {}
+    for group in optim_wrapper.optimizer.param_groups:
+        for param in group['params']:
+            decay[names[id(param)]] = group['weight_decay']
+    temperature = [name for name in decay if 'temperature_source' in name]
+    assert temperature == ['temperature_source.logit']
+    assert decay['temperature_source.logit'] == 0.0
+    # The student keeps the config's weight decay.
+    base = cfg.optim_wrapper.optimizer.weight_decay
+    assert base > 0
+    others = [name for name in decay if name not in temperature]
+    assert len(others) > 10
+    for name in others:
+        assert decay[name] == base, name

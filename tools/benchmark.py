@@ -159,7 +159,11 @@ def ensure_detection_data(data_root: str) -> None:
     """Build the digits detection dataset when it is missing."""
     if osp.isfile(osp.join(data_root, 'annotations', 'instances_train.json')):
         return
-    from rlkd_mmdet.datasets import build_digits_coco
+    from rlkd_mmdet.datasets import build_digits_coco, check_output_folder
+    try:
+        check_output_folder(data_root)
+    except FileExistsError as error:
+        raise SystemExit(f'invalid --data-root: {error}') from None
     print(f'[benchmark] building the digits dataset in {data_root}',
           flush=True)
     build_digits_coco(data_root)

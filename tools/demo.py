@@ -74,10 +74,14 @@ def ensure_dataset(data_root: str, num_train: int, num_val: int) -> None:
     ann = osp.join(data_root, 'annotations', 'instances_val.json')
     if osp.isfile(ann):
         return
+    sys.path.insert(0, ROOT)
+    from rlkd_mmdet.datasets import build_digits_coco, check_output_folder
+    try:
+        check_output_folder(data_root)
+    except FileExistsError as error:
+        raise SystemExit(f'invalid --data-root: {error}') from None
     print(f'[demo] building the digits dataset in {data_root} '
           f'({num_train} train / {num_val} val images)', flush=True)
-    sys.path.insert(0, ROOT)
-    from rlkd_mmdet.datasets import build_digits_coco
     build_digits_coco(data_root, num_train, num_val)
 
 

@@ -16,8 +16,12 @@ def main() -> None:
         '--image-size', type=int, default=96, help='canvas side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     args = parser.parse_args()
-    paths = build_digits_coco(args.out_dir, args.num_train, args.num_val,
-                              args.image_size, seed=args.seed)
+    try:
+        paths = build_digits_coco(args.out_dir, args.num_train,
+                                  args.num_val, args.image_size,
+                                  seed=args.seed)
+    except FileExistsError as error:
+        raise SystemExit(f'invalid --out-dir: {error}') from None
     for split, path in paths.items():
         print(f'{split}: {path}')
 

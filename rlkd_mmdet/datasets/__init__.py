@@ -1,5 +1,5 @@
 """Datasets of RLKD."""
 from .digits_coco import CLASSES as DIGIT_CLASSES
-from .digits_coco import build_digits_coco
+from .digits_coco import build_digits_coco, check_output_folder
 
-__all__ = ['build_digits_coco', 'DIGIT_CLASSES']
+__all__ = ['build_digits_coco', 'check_output_folder', 'DIGIT_CLASSES']

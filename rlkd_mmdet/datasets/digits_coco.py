@@ -106,22 +106,35 @@ def check_output_folder(out_dir: str) -> None:
 
     The builder overwrites its own files, so an interrupted build can be
     rerun, but it never writes into a folder with other content, such as a
-    real COCO folder passed by mistake.
+    real COCO or ImageNet folder passed by mistake.
     """
     if not osp.isdir(out_dir):
         return
-    own = {'annotations', 'train', 'val'}
-    others = sorted(set(os.listdir(out_dir)) - own)
-    annotations = osp.join(out_dir, 'annotations')
-    if osp.isdir(annotations):
+    others = sorted(
+        set(os.listdir(out_dir)) - {'annotations', 'train', 'val'})
+    own_files = dict(
+        annotations=lambda name: name in ('instances_train.json',
+                                          'instances_val.json'),
+        train=_is_image_name,
+        val=_is_image_name)
+    for folder, is_own in own_files.items():
+        path = osp.join(out_dir, folder)
+        if not osp.isdir(path):
+            continue
         others += sorted(
-            osp.join('annotations', name) for name in os.listdir(annotations)
-            if name not in ('instances_train.json', 'instances_val.json'))
+            osp.join(folder, name) for name in os.listdir(path)
+            if not (is_own(name) and osp.isfile(osp.join(path, name))))
     if others:
         listed = ', '.join(others[:5]) + (', ...' if len(others) > 5 else '')
         raise FileExistsError(
             f'{out_dir} is not empty and not a digits dataset (it has '
             f'{listed}); pass a new or empty folder for the digits data')
+
+
+def _is_image_name(name: str) -> bool:
+    """Tell whether ``name`` is an image name this builder writes."""
+    stem, ext = osp.splitext(name)
+    return ext == '.png' and len(stem) == 6 and stem.isdigit()
 
 
 def build_digits_coco(out_dir: str,

@@ -35,3 +35,13 @@ def test_refuses_other_annotation_files(tmp_path):
     with pytest.raises(FileExistsError, match='instances_train2017.json'):
         build_digits_coco(str(out), num_train=4, num_val=2)
     assert os.listdir(out / 'annotations') == ['instances_train2017.json']
+
+
+def test_refuses_class_folders_in_train(tmp_path):
+    out = tmp_path / 'imagenet'
+    (out / 'train' / 'n01440764').mkdir(parents=True)
+    (out / 'val').mkdir()
+    with pytest.raises(FileExistsError, match='n01440764'):
+        build_digits_coco(str(out), num_train=4, num_val=2)
+    assert os.listdir(out / 'train') == ['n01440764']
+    assert not (out / 'annotations').exists()

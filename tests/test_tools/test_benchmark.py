@@ -145,3 +145,11 @@ def test_dead_memory_probe_raises(monkeypatch):
     monkeypatch.setattr(benchmark, '_probe_child', die)
     with pytest.raises(RuntimeError, match='exited with code 3'):
         benchmark.measure_memory(['classification'], 4, 'unused', jobs=1)
+
+
+def test_foreign_data_root_rejected(tmp_path):
+    benchmark = load_benchmark()
+    (tmp_path / 'train2017').mkdir()
+    with pytest.raises(SystemExit, match='invalid --data-root: .*train2017'):
+        benchmark.ensure_detection_data(str(tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == ['train2017']

@@ -478,9 +478,11 @@ def summarize(timings: Dict[str, dict],
 
 def print_table(results: Dict[str, dict]) -> None:
     """Print step time, phase medians, memory and agent time per source."""
-    print('[benchmark] ratio: to fixed-temperature KD; warm-up, acting, '
-          'training: median step ms in each phase; peak MB: peak growth of '
-          'live tensor memory; act, reward, update: agent ms per call')
+    print('[benchmark] step ms: mean over the timed steps; ratio: to '
+          'fixed-temperature KD; warm-up, acting, training: median step ms '
+          "in each phase of RLKD's schedule (step counts in "
+          'overhead_meta.json); peak MB: peak growth of live tensor memory; '
+          'act, reward, update: agent ms per call')
     header = (f'{"task":<16}{"source":<16}{"step ms":>9}{"ratio":>7}'
               f'{"warm-up":>9}{"acting":>9}{"training":>9}{"peak MB":>9}'
               f'{"ratio":>7}{"act":>7}{"reward":>7}{"update":>8}')
@@ -492,8 +494,11 @@ def print_table(results: Dict[str, dict]) -> None:
                    f'{entry["step_time_ratio"]:>7.2f}')
             for phase in ('warmup', 'acting', 'training'):
                 row += f'{1000 * medians.get(phase, float("nan")):>9.1f}'
-            row += (f'{entry.get("peak_mem_mb", float("nan")):>9.2f}'
-                    f'{entry.get("peak_mem_ratio", float("nan")):>7.3f}')
+            if 'peak_mem_mb' in entry:
+                row += (f'{entry["peak_mem_mb"]:>9.2f}'
+                        f'{entry["peak_mem_ratio"]:>7.3f}')
+            else:
+                row += f'{"-":>9}{"-":>7}'
             for name, width in (('act', 7), ('reward', 7), ('update', 8)):
                 value = entry.get(f'agent_{name}_ms_per_call')
                 row += (f'{value:>{width}.1f}'

@@ -316,7 +316,7 @@ def plot(results: Dict[str, Dict[str, Dict[str, float]]],
 
     tasks = list(summary)
     fig, axes = plt.subplots(
-        len(tasks), 2, figsize=(11, 4.5 * len(tasks)), squeeze=False)
+        len(tasks), 2, figsize=(14, 4.5 * len(tasks)), squeeze=False)
     for row, task in zip(axes, tasks):
         ax = row[0]
         sources = list(summary[task])
@@ -358,7 +358,8 @@ def plot(results: Dict[str, Dict[str, Dict[str, float]]],
                 capsize=5)
             p = comparison['p']
             p_text = 'n/a' if p is None else f'{p:.2f}'
-            labels.append(f'{pair}\np = {p_text}\n{comparison["verdict"]}')
+            labels.append(f'{pair}\np = {p_text}\n' +
+                          comparison['verdict'].replace(' seed ', '\nseed '))
         ax.axhline(0.0, color='black', linewidth=0.8)
         ax.set_xlim(-0.5, max(len(labels), 2) - 0.5)
         ax.set_xticks(range(len(labels)))

@@ -31,10 +31,10 @@ class TemperatureLoggerHook(Hook):
     """Log the KD temperatures of the last training batch.
 
     Works with every temperature source of this project, for example to
-    watch CTKD's learnt temperature reach its bounds. The scalars go to the
-    training log and the visualizer backends as ``train/temperature/T_mean``
-    and so on. ``RLKDHook`` logs the same statistics as ``train/rlkd/*`` and
-    needs no extra hook.
+    watch CTKD's learnt temperature reach its bounds. The scalars are
+    ``train/temperature/T_mean`` and so on, which the training log and
+    ``scalars.json`` show as ``temperature/T_mean``. ``RLKDHook`` logs the
+    same statistics as ``rlkd/T_mean`` and needs no extra hook.
 
     Args:
         interval (int): Iterations between logs. Defaults to 10.

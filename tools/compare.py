@@ -215,13 +215,23 @@ def summarize(results: Dict[str, Dict[str, Dict[str, float]]]
     return summary
 
 
+def paired_differences(by_seed: Dict[str, float],
+                       baseline_by_seed: Dict[str, float]) -> List[float]:
+    """Return the differences of two sources in the seeds both have run.
+
+    The differences are in seed order and rounded to 9 decimals, so that
+    equal gains (one val image in every seed, say) count as equal despite
+    float rounding.
+    """
+    seeds = sorted(set(by_seed) & set(baseline_by_seed), key=int)
+    return [
+        round(by_seed[seed] - baseline_by_seed[seed], 9) for seed in seeds
+    ]
+
+
 def compare_paired(by_seed: Dict[str, float],
                    baseline_by_seed: Dict[str, float]) -> Optional[dict]:
     """Compare two sources over the seeds both have run.
-
-    The per-seed differences are rounded to 9 decimals first, so that equal
-    gains (one val image in every seed, say) count as equal despite float
-    rounding.
 
     Returns:
         dict | None: ``mean_diff`` and ``std_diff`` (sample std) of the
@@ -232,12 +242,9 @@ def compare_paired(by_seed: Dict[str, float],
         test: ``t`` and ``p`` are None and the verdict is ``'undetermined'``.
         None when no seed is shared.
     """
-    seeds = sorted(set(by_seed) & set(baseline_by_seed), key=int)
-    if not seeds:
+    diffs = paired_differences(by_seed, baseline_by_seed)
+    if not diffs:
         return None
-    diffs = [
-        round(by_seed[seed] - baseline_by_seed[seed], 9) for seed in seeds
-    ]
     mean_diff = statistics.mean(diffs)
     std_diff = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
     t = p = None
@@ -341,13 +348,8 @@ def plot(results: Dict[str, Dict[str, Dict[str, float]]],
         labels = []
         for position, (pair, comparison) in enumerate(pairs.items()):
             source, baseline = pair.split(' - ')
-            seeds = sorted(
-                set(results[task][source]) & set(results[task][baseline]),
-                key=int)
-            diffs = [
-                results[task][source][seed] - results[task][baseline][seed]
-                for seed in seeds
-            ]
+            diffs = paired_differences(results[task][source],
+                                       results[task][baseline])
             ax.plot([position] * len(diffs), diffs, '.', color='gray')
             ax.errorbar(
                 position,

@@ -17,9 +17,9 @@ recording and a PPO update whenever ``rollout_batches`` episodes are ready).
 Teachers are random: a trained one costs the same.
 
 Peak memory: the peak growth of live tensor memory over the training
-steps: ``torch.cuda.max_memory_allocated`` with CUDA; on the CPU, the
-running sum of the allocations and frees that the torch profiler records.
-Each (task, source) pair is measured in its own forked process before the
+steps. With CUDA it comes from ``torch.cuda.max_memory_allocated``, on the
+CPU from the running sum of the allocations and frees that the torch
+profiler records. Each (task, source) pair is measured in its own forked process before the
 timing starts, so one variant's allocations cannot hide another's.
 
 Writes ``<work-dir>/overhead.json``: ``{task: {source: {"step_time_ratio",
@@ -444,11 +444,12 @@ def measure_memory(tasks: Sequence[str], steps: int, data_root: str,
         except queue_module.Empty:
             # A child that died without a result (killed for memory, for
             # example) would otherwise leave this loop waiting forever.
-            for (task, source), process in running.items():
+            for (dead_task, dead_source), process in running.items():
                 if not process.is_alive() and queue.empty():
                     raise RuntimeError(
-                        f'memory probe of {task}/{source} exited with code '
-                        f'{process.exitcode} without a result') from None
+                        f'memory probe of {dead_task}/{dead_source} exited '
+                        f'with code {process.exitcode} without a result'
+                    ) from None
             continue
         # The child exits right after sending its small result.
         running.pop((task, source)).join()

@@ -19,5 +19,5 @@ model = dict(
 optim_wrapper = dict(
     paramwise_cfg=dict(
         custom_keys={'temperature_source': dict(decay_mult=0.0)}))
-# Log the learnt temperature as train/temperature/T_mean (and std, min, max).
+# Log the learnt temperature: the log shows temperature/T_mean, std, min, max.
 custom_hooks = [dict(type='TemperatureLoggerHook', interval=10)]

@@ -40,8 +40,6 @@ class TemperatureLoggerHook(Hook):
         interval (int): Iterations between logs. Defaults to 10.
     """
 
-    priority = 'NORMAL'
-
     def __init__(self, interval: int = 10) -> None:
         if interval < 1:
             raise ValueError(f'interval must be at least 1, got {interval}')
